@@ -1,0 +1,183 @@
+// Command genkubeconfig writes the plaintext kubeconfigs and tokens that
+// hack/gen-fixtures.sh encrypts into testdata/ and examples/. They describe
+// made-up clusters: the certificates are freshly generated and sign nothing
+// real.
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+func main() {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: genkubeconfig OUTDIR")
+		os.Exit(2)
+	}
+	if err := run(os.Args[1]); err != nil {
+		fmt.Fprintln(os.Stderr, "genkubeconfig:", err)
+		os.Exit(1)
+	}
+}
+
+type pair struct{ cert, key []byte }
+
+func run(dir string) error {
+	ca, caCert, caKey, err := newCA("demo-destination-ca")
+	if err != nil {
+		return err
+	}
+	client, err := newClient("clusterpair-demo", caCert, caKey)
+	if err != nil {
+		return err
+	}
+	writeKC := func(name string, cfg *clientcmdapi.Config) error {
+		data, err := clientcmd.Write(*cfg)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, name), data, 0o600)
+	}
+	token := func() string {
+		b := make([]byte, 24)
+		_, _ = rand.Read(b)
+		return hex.EncodeToString(b)
+	}
+
+	// The main fixture: two contexts, the current one uses a client certificate;
+	// the cluster carries an extension, as minikube writes them.
+	main := clientcmdapi.NewConfig()
+	main.Clusters["destination"] = &clientcmdapi.Cluster{Server: "https://destination.example.com:6443", CertificateAuthorityData: ca}
+	main.Clusters["destination"].Extensions = map[string]runtime.Object{}
+	main.Clusters["destination"].Extensions["cluster_info"] = &runtime.Unknown{Raw: []byte(`{"provider":"minikube.sigs.k8s.io","version":"v1.33.0"}`), ContentType: runtime.ContentTypeJSON}
+	main.Clusters["unrelated"] = &clientcmdapi.Cluster{Server: "https://unrelated.example.com:6443", CertificateAuthorityData: ca}
+	main.AuthInfos["destination-admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: client.cert, ClientKeyData: client.key}
+	main.AuthInfos["unrelated-admin"] = &clientcmdapi.AuthInfo{Token: "unrelated-" + token()}
+	main.Contexts["destination"] = &clientcmdapi.Context{Cluster: "destination", AuthInfo: "destination-admin", Namespace: "app"}
+	main.Contexts["unrelated"] = &clientcmdapi.Context{Cluster: "unrelated", AuthInfo: "unrelated-admin"}
+	main.CurrentContext = "destination"
+	if err := writeKC("kubeconfig.yaml", main); err != nil {
+		return err
+	}
+
+	// An exec-plugin user, as EKS writes them (no interactiveMode).
+	exec := clientcmdapi.NewConfig()
+	exec.Clusters["eks"] = &clientcmdapi.Cluster{Server: "https://ABCDEF.gr7.eu-west-1.eks.amazonaws.com", CertificateAuthorityData: ca}
+	exec.AuthInfos["eks-user"] = &clientcmdapi.AuthInfo{Exec: &clientcmdapi.ExecConfig{
+		APIVersion: "client.authentication.k8s.io/v1beta1", Command: "aws-iam-authenticator",
+		Args: []string{"token", "-i", "destination"}, Env: []clientcmdapi.ExecEnvVar{{Name: "AWS_PROFILE", Value: "dr"}},
+	}}
+	exec.Contexts["eks"] = &clientcmdapi.Context{Cluster: "eks", AuthInfo: "eks-user"}
+	exec.CurrentContext = "eks"
+	if err := writeKC("kubeconfig-exec.yaml", exec); err != nil {
+		return err
+	}
+
+	// A token user on a loopback server that skips TLS verification.
+	insecure := clientcmdapi.NewConfig()
+	insecure.Clusters["kind"] = &clientcmdapi.Cluster{Server: "https://127.0.0.1:6443", InsecureSkipTLSVerify: true}
+	insecure.AuthInfos["kind-admin"] = &clientcmdapi.AuthInfo{Token: "insecure-" + token()}
+	insecure.Contexts["kind"] = &clientcmdapi.Context{Cluster: "kind", AuthInfo: "kind-admin"}
+	insecure.CurrentContext = "kind"
+	if err := writeKC("kubeconfig-insecure.yaml", insecure); err != nil {
+		return err
+	}
+
+	// File-path credentials, which would be resolved inside the Stork pod.
+	paths := clientcmdapi.NewConfig()
+	paths.Clusters["onprem"] = &clientcmdapi.Cluster{Server: "https://10.0.0.1:6443", CertificateAuthority: "/etc/kubernetes/pki/ca.crt"}
+	paths.AuthInfos["onprem-admin"] = &clientcmdapi.AuthInfo{ClientCertificate: "/etc/kubernetes/pki/admin.crt", ClientKey: "/etc/kubernetes/pki/admin.key"}
+	paths.Contexts["onprem"] = &clientcmdapi.Context{Cluster: "onprem", AuthInfo: "onprem-admin"}
+	paths.CurrentContext = "onprem"
+	if err := writeKC("kubeconfig-filepaths.yaml", paths); err != nil {
+		return err
+	}
+
+	// No current-context: the request must name one.
+	nocur := main.DeepCopy()
+	nocur.CurrentContext = ""
+	if err := writeKC("kubeconfig-nocontext.yaml", nocur); err != nil {
+		return err
+	}
+
+	// Two authentication methods on one user: Stork's ConfirmUsable rejects it.
+	twoAuth := main.DeepCopy()
+	twoAuth.AuthInfos["destination-admin"].Username = "admin"
+	twoAuth.AuthInfos["destination-admin"].Password = "two-auth-" + token()
+	twoAuth.AuthInfos["destination-admin"].Token = "two-auth-" + token()
+	if err := writeKC("kubeconfig-twoauth.yaml", twoAuth); err != nil {
+		return err
+	}
+
+	for name, content := range map[string]string{
+		"token.txt":    "px-" + token() + "\n",
+		"secrets.yaml": "portworx:\n  token: px-" + token() + "\n  endpoint: px.destination.example.com\n",
+		"token-ws.txt": "px-" + token() + " trailing-part\n",
+		"px.env":       "PX_TOKEN=px-" + token() + "\n",
+		"px-plain.txt": "px-plaintext-" + token() + "\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func newCA(cn string) ([]byte, *x509.Certificate, *ecdsa.PrivateKey, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(10, 0, 0),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), cert, key, nil
+}
+
+func newClient(cn string, ca *x509.Certificate, caKey *ecdsa.PrivateKey) (pair, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return pair{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: cn, Organization: []string{"system:masters"}},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(10, 0, 0),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		return pair{}, err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return pair{}, err
+	}
+	return pair{
+		cert: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		key:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
+	}, nil
+}

@@ -1,0 +1,203 @@
+package v1alpha1
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Decode strictly decodes one ClusterPairRequest from YAML or JSON. Unknown or
+// misspelled fields are errors that name the full field path (with a
+// suggestion when a known field is close), and so are duplicate keys and a
+// wrong apiVersion or kind.
+func Decode(data []byte) (*ClusterPairRequest, error) {
+	var generic map[string]any
+	if err := yaml.Unmarshal(data, &generic); err != nil {
+		return nil, fmt.Errorf("not a valid YAML object: %s", cleanYAMLError(err))
+	}
+	if generic == nil {
+		return nil, fmt.Errorf("empty document")
+	}
+	if av, _ := generic["apiVersion"].(string); av != APIVersion {
+		return nil, fmt.Errorf("apiVersion: must be %q, got %q", APIVersion, av)
+	}
+	if k, _ := generic["kind"].(string); k != Kind {
+		return nil, fmt.Errorf("kind: must be %q, got %q", Kind, k)
+	}
+	if unknown := unknownFields(generic, reflect.TypeOf(ClusterPairRequest{}), ""); len(unknown) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(unknown, "; "))
+	}
+	var req ClusterPairRequest
+	if err := yaml.UnmarshalStrict(data, &req); err != nil {
+		return nil, fmt.Errorf("%s", cleanYAMLError(err))
+	}
+	return &req, nil
+}
+
+// cleanYAMLError drops the layers of prefixes sigs.k8s.io/yaml adds.
+func cleanYAMLError(err error) string {
+	msg := err.Error()
+	for _, prefix := range []string{"error converting YAML to JSON: ", "error unmarshaling JSON: ", "while decoding JSON: ", "json: "} {
+		msg = strings.ReplaceAll(msg, prefix, "")
+	}
+	return msg
+}
+
+var jsonUnmarshalerType = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
+
+// unknownFields walks a decoded document against the Go type it must fit and
+// returns one message per field the type does not have.
+func unknownFields(value any, t reflect.Type, path string) []string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(jsonUnmarshalerType) {
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		obj, ok := value.(map[string]any)
+		if !ok {
+			return nil // type mismatches are reported by the decoder
+		}
+		fields := jsonFields(t)
+		var out []string
+		for _, key := range sortedAnyKeys(obj) {
+			ft, known := fields[key]
+			child := joinPath(path, key)
+			if !known {
+				out = append(out, unknownFieldMessage(child, key, fields))
+				continue
+			}
+			out = append(out, unknownFields(obj[key], ft, child)...)
+		}
+		return out
+	case reflect.Map:
+		obj, ok := value.(map[string]any)
+		if !ok {
+			return nil
+		}
+		var out []string
+		for _, key := range sortedAnyKeys(obj) {
+			out = append(out, unknownFields(obj[key], t.Elem(), joinPath(path, key))...)
+		}
+		return out
+	case reflect.Slice:
+		list, ok := value.([]any)
+		if !ok {
+			return nil
+		}
+		var out []string
+		for i, item := range list {
+			out = append(out, unknownFields(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
+		}
+		return out
+	}
+	return nil
+}
+
+func unknownFieldMessage(path, key string, fields map[string]reflect.Type) string {
+	known := make([]string, 0, len(fields))
+	for name := range fields {
+		known = append(known, name)
+	}
+	sort.Strings(known)
+	if best := closest(key, known); best != "" {
+		return fmt.Sprintf("unknown field %q (did you mean %q?)", path, best)
+	}
+	return fmt.Sprintf("unknown field %q (known fields here: %s)", path, strings.Join(known, ", "))
+}
+
+// jsonFields maps the JSON names of a struct's fields (inline structs flattened) to their types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("json")
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "-" {
+			continue
+		}
+		if f.Anonymous && (name == "" || strings.Contains(opts, "inline")) {
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				for k, v := range jsonFields(ft) {
+					out[k] = v
+				}
+				continue
+			}
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func sortedAnyKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// closest returns the candidate nearest to s by edit distance (case-insensitive),
+// if it is near enough to be a likely typo.
+func closest(s string, candidates []string) string {
+	best, bestDist := "", 1<<30
+	for _, c := range candidates {
+		d := editDistance(strings.ToLower(s), strings.ToLower(c))
+		if d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	limit := 2
+	if len(s) > 8 {
+		limit = 3
+	}
+	if bestDist <= limit {
+		return best
+	}
+	return ""
+}
+
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}

@@ -1,0 +1,167 @@
+package fn
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
+
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/transform"
+)
+
+// ErrFailed is returned by Process when any request has an error; the
+// details are in the ResourceList's results and on the log.
+var ErrFailed = errors.New("clusterpair-fn: rendering failed")
+
+// Processor is the KRM ResourceList processor.
+type Processor struct {
+	// Decryptor decrypts referenced files.
+	Decryptor secrets.Decryptor
+	// WorkDir is the directory relative paths resolve against when the input
+	// does not say otherwise (kustomize runs exec functions in the
+	// kustomization's directory; kpt render gives the package path).
+	WorkDir string
+	// Log receives one line per finding; usually stderr.
+	Log io.Writer
+}
+
+// Process implements the KRM function over rl. It returns ErrFailed (with
+// error results in rl) when any request fails, and leaves rl.Items without
+// rendered objects in that case.
+func (p *Processor) Process(rl *sdk.ResourceList) (bool, error) {
+	requests := findRequests(rl, p.WorkDir)
+	if len(requests) == 0 {
+		p.report(rl, nil, diag.Finding{Severity: diag.Error, Message: "no ClusterPairRequest (" + v1alpha1.APIVersion + ") found in the functionConfig or the items"})
+		return false, ErrFailed
+	}
+	renderer := newRenderer(p.Decryptor)
+	defer renderer.close()
+
+	type rendered struct {
+		req    request
+		output *transform.Output
+	}
+	var outputs []rendered
+	failed := false
+	for _, req := range requests {
+		out, findings := p.renderSafely(renderer, req)
+		for _, f := range findings {
+			p.report(rl, &req, f)
+		}
+		if findings.HasErrors() {
+			failed = true
+			continue
+		}
+		outputs = append(outputs, rendered{req: req, output: out})
+	}
+	if failed {
+		return false, ErrFailed
+	}
+
+	// Nothing is added to the items until every request has rendered and
+	// every object has been checked.
+	var objects []*sdk.KubeObject
+	for _, r := range outputs {
+		objs, err := toKubeObjects(r.output, r.req)
+		if err != nil {
+			p.report(rl, &r.req, diag.Finding{Severity: diag.Error, Message: err.Error()})
+			return false, ErrFailed
+		}
+		for _, obj := range objs {
+			if msg := conflict(rl, obj); msg != "" {
+				p.report(rl, &r.req, diag.Finding{Severity: diag.Error, Message: msg})
+				return false, ErrFailed
+			}
+		}
+		objects = append(objects, objs...)
+	}
+	for _, obj := range objects {
+		if err := rl.UpsertObjectToItems(obj, nil, true); err != nil {
+			return false, fmt.Errorf("adding %s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err)
+		}
+	}
+	for _, r := range outputs {
+		if r.req.item && r.req.object.GetAnnotation(LocalConfigAnnotation) != "true" {
+			if err := r.req.object.SetAnnotation(LocalConfigAnnotation, "true"); err != nil {
+				return false, fmt.Errorf("marking %s local-config: %w", r.req, err)
+			}
+		}
+	}
+	return true, nil
+}
+
+// renderSafely renders one request, turning a panic into an error finding
+// that names the request but carries nothing of the panic value, which could
+// hold decrypted data.
+func (p *Processor) renderSafely(r *renderer, req request) (out *transform.Output, fs diag.Findings) {
+	defer func() {
+		if v := recover(); v != nil {
+			out, fs = nil, diag.Findings{{Severity: diag.Error, Message: "internal error while rendering this request (a bug in clusterpair-fn; the details are withheld because they could contain secrets)"}}
+		}
+	}()
+	return r.render(req)
+}
+
+// report adds a finding to the results and writes it to the log.
+func (p *Processor) report(rl *sdk.ResourceList, req *request, f diag.Finding) {
+	msg := f.Message
+	if f.File != "" {
+		msg = fmt.Sprintf("file %q: %s", f.File, msg)
+	}
+	result := &sdk.Result{Message: msg, Severity: sdk.Error}
+	if f.Severity == diag.Warning {
+		result.Severity = sdk.Warning
+	}
+	if req != nil {
+		result.ResourceRef = req.ref()
+		if req.file != "" {
+			result.File = &sdk.File{Path: req.file, Index: max(req.index, 0)}
+		}
+	}
+	if f.Field != "" {
+		result.Field = &sdk.Field{Path: f.Field}
+	}
+	rl.Results = append(rl.Results, result)
+
+	if p.Log != nil {
+		var b strings.Builder
+		fmt.Fprintf(&b, "clusterpair-fn: %s: ", f.Severity)
+		if req != nil {
+			fmt.Fprintf(&b, "%s: ", req)
+		}
+		if f.Field != "" {
+			fmt.Fprintf(&b, "%s: ", f.Field)
+		}
+		b.WriteString(msg)
+		b.WriteString("\n")
+		_, _ = io.WriteString(p.Log, b.String())
+	}
+}
+
+// conflict refuses to replace an object of the same identity that
+// clusterpair-fn did not render (a hand-written ClusterPair, say).
+func conflict(rl *sdk.ResourceList, obj *sdk.KubeObject) string {
+	for _, item := range rl.Items {
+		if item.GetAPIVersion() == obj.GetAPIVersion() && item.GetKind() == obj.GetKind() &&
+			item.GetNamespace() == obj.GetNamespace() && item.GetName() == obj.GetName() &&
+			item.GetLabel(transform.ManagedByLabel) != transform.ManagedByValue {
+			return fmt.Sprintf("the input already has a %s %s/%s that clusterpair-fn did not render; refusing to replace it", obj.GetKind(), obj.GetNamespace(), obj.GetName())
+		}
+	}
+	return ""
+}
+
+// outputPath places a rendered object next to its request (for kpt, which
+// writes items to their path annotation).
+func outputPath(req request, kind, name string) string {
+	if req.file == "" {
+		return ""
+	}
+	return path.Join(path.Dir(req.file), strings.ToLower(kind)+"_"+name+".yaml")
+}

@@ -1,0 +1,42 @@
+package fn
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
+)
+
+// MaxInputSize bounds the ResourceList read from stdin.
+const MaxInputSize = 64 << 20
+
+// Run reads a ResourceList from in, processes it and writes the resulting
+// ResourceList to out: with the rendered objects on success, with the input
+// items unchanged plus error results on failure (then the error is
+// ErrFailed and the caller must exit non-zero).
+func Run(p *Processor, in io.Reader, out io.Writer) error {
+	data, err := io.ReadAll(io.LimitReader(in, MaxInputSize+1))
+	if err != nil {
+		return fmt.Errorf("reading the ResourceList from stdin: %w", err)
+	}
+	if len(data) > MaxInputSize {
+		return fmt.Errorf("the ResourceList on stdin exceeds %d bytes", MaxInputSize)
+	}
+	rl, err := sdk.ParseResourceList(data)
+	if err != nil {
+		return fmt.Errorf("reading the ResourceList from stdin: %w", err)
+	}
+	_, procErr := p.Process(rl)
+	if procErr != nil && !errors.Is(procErr, ErrFailed) {
+		return procErr
+	}
+	encoded, err := rl.ToYAML()
+	if err != nil {
+		return fmt.Errorf("writing the ResourceList: %w", err)
+	}
+	if _, err := out.Write(encoded); err != nil {
+		return fmt.Errorf("writing the ResourceList: %w", err)
+	}
+	return procErr
+}

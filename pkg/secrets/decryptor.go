@@ -1,0 +1,138 @@
+package secrets
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/getsops/sops/v3"
+	"github.com/getsops/sops/v3/aes"
+	"github.com/getsops/sops/v3/cmd/sops/common"
+	"github.com/getsops/sops/v3/config"
+	sopslogging "github.com/getsops/sops/v3/logging"
+	"github.com/sirupsen/logrus"
+)
+
+// Document is the content of a decrypted (or accepted plaintext) file.
+type Document struct {
+	format   Format
+	branches sops.TreeBranches
+}
+
+// Decryptor turns the bytes of a file into a Document. Implementations decide
+// where keys come from; errors must be *Error values without secret content.
+type Decryptor interface {
+	// Decrypt decrypts SOPS-encrypted data and verifies its MAC. Data without
+	// any trace of SOPS gives an *Error with ReasonPlaintext.
+	Decrypt(file string, data []byte, format Format) (*Document, error)
+	// Parse loads data that is not encrypted (only for references that allow it).
+	Parse(file string, data []byte, format Format) (*Document, error)
+}
+
+// SOPSDecryptor decrypts with the sops library and the key sources sops finds
+// in the environment, exactly as the sops CLI does: age (SOPS_AGE_KEY,
+// SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, SSH keys, $XDG_CONFIG_HOME/sops/age/keys.txt),
+// PGP (GNUPGHOME), AWS KMS, GCP KMS, Azure Key Vault, HashiCorp Vault and
+// HuaweiCloud KMS.
+type SOPSDecryptor struct{}
+
+// NewSOPSDecryptor returns a decryptor that uses the environment's key
+// sources. sops' own logging is limited to errors so that nothing it says
+// about keys mixes with the function's reports.
+func NewSOPSDecryptor() *SOPSDecryptor {
+	sopslogging.SetLevel(logrus.ErrorLevel)
+	return &SOPSDecryptor{}
+}
+
+func storeFor(format Format) common.Store {
+	return common.StoreForFormat(format.sops(), config.NewStoresConfig())
+}
+
+// Parse implements Decryptor.
+func (*SOPSDecryptor) Parse(file string, data []byte, format Format) (*Document, error) {
+	branches, err := storeFor(format).LoadPlainFile(data)
+	if err != nil {
+		return nil, newError(file, ReasonMalformed, "is not a valid %s document%s", format, lineHint(err))
+	}
+	return &Document{format: format, branches: branches}, nil
+}
+
+// Decrypt implements Decryptor.
+func (*SOPSDecryptor) Decrypt(file string, data []byte, format Format) (*Document, error) {
+	tree, err := storeFor(format).LoadEncryptedFile(data)
+	if err != nil {
+		return nil, loadError(file, data, format, err)
+	}
+	key, err := tree.Metadata.GetDataKey()
+	if err != nil {
+		return nil, newError(file, ReasonNoKey, "none of the file's keys (%s) could decrypt it; make one of their private keys available to sops (for age: SOPS_AGE_KEY_FILE or SOPS_AGE_KEY)", describeKeys(tree.Metadata))
+	}
+	cipher := aes.NewCipher()
+	mac, err := tree.Decrypt(key, cipher)
+	if err != nil {
+		return nil, newError(file, ReasonTampered, "a value does not decrypt: the file was modified after encryption")
+	}
+	stored, err := cipher.Decrypt(tree.Metadata.MessageAuthenticationCode, key, tree.Metadata.LastModified.Format(time.RFC3339))
+	if err != nil {
+		return nil, newError(file, ReasonTampered, "its MAC does not decrypt: the sops metadata was modified after encryption")
+	}
+	if stored != mac {
+		return nil, newError(file, ReasonTampered, "MAC mismatch: the file was modified after encryption")
+	}
+	return &Document{format: format, branches: tree.Branches}, nil
+}
+
+// loadError tells a plaintext file from a damaged encrypted one.
+func loadError(file string, data []byte, format Format, err error) error {
+	hasValues := bytes.Contains(data, []byte("ENC[AES256_GCM,"))
+	hasMetadata := bytes.Contains(data, []byte("sops"))
+	switch {
+	case errors.Is(err, sops.MetadataNotFound) && hasValues:
+		return newError(file, ReasonMalformed, "has SOPS-encrypted values but no sops metadata (truncated?)")
+	case errors.Is(err, sops.MetadataNotFound):
+		return newError(file, ReasonPlaintext, "is not SOPS-encrypted")
+	case format == FormatBinary && !hasMetadata:
+		return newError(file, ReasonPlaintext, "is not SOPS-encrypted")
+	default:
+		return newError(file, ReasonMalformed, "is not a valid SOPS-encrypted %s file (truncated or corrupted?)%s", format, lineHint(err))
+	}
+}
+
+// describeKeys lists the public identifiers of a file's master keys.
+func describeKeys(m sops.Metadata) string {
+	var ids []string
+	for _, group := range m.KeyGroups {
+		for _, k := range group {
+			ids = append(ids, k.TypeToIdentifier()+" "+k.ToString())
+		}
+	}
+	if len(ids) == 0 {
+		return "none listed"
+	}
+	sort.Strings(ids)
+	return strings.Join(ids, ", ")
+}
+
+// lineHint extracts a "line N" position from a parser error without echoing
+// any of the parsed content.
+func lineHint(err error) string {
+	msg := err.Error()
+	idx := strings.Index(msg, "line ")
+	if idx < 0 {
+		return ""
+	}
+	n := 0
+	for _, r := range msg[idx+5:] {
+		if r < '0' || r > '9' {
+			break
+		}
+		n = n*10 + int(r-'0')
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (near line %d)", n)
+}

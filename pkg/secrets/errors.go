@@ -1,0 +1,53 @@
+package secrets
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Reason classifies why a secret could not be resolved.
+type Reason string
+
+// Reasons for a failed resolution.
+const (
+	ReasonPath        Reason = "invalid path"
+	ReasonNotFound    Reason = "not found"
+	ReasonEscapes     Reason = "outside the request directory"
+	ReasonNotRegular  Reason = "not a regular file"
+	ReasonTooLarge    Reason = "too large"
+	ReasonUnreadable  Reason = "unreadable"
+	ReasonPlaintext   Reason = "not SOPS-encrypted"
+	ReasonMalformed   Reason = "malformed"
+	ReasonNoKey       Reason = "no usable decryption key"
+	ReasonTampered    Reason = "integrity check failed"
+	ReasonKeyNotFound Reason = "key not found"
+	ReasonBadValue    Reason = "unusable value"
+)
+
+// Error is a resolution failure. Its message names the file and, where
+// relevant, the key inside it, and never contains decrypted data.
+type Error struct {
+	// File is the referenced path as written in the request.
+	File string
+	// Reason classifies the failure.
+	Reason Reason
+	// Detail explains the failure and how to fix it.
+	Detail string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s: %s", e.Reason, e.Detail)
+}
+
+// ReasonOf returns the Reason of err if it is an *Error, or "".
+func ReasonOf(err error) Reason {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ""
+}
+
+func newError(file string, reason Reason, format string, args ...any) *Error {
+	return &Error{File: file, Reason: reason, Detail: fmt.Sprintf(format, args...)}
+}

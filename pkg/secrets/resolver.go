@@ -1,0 +1,84 @@
+package secrets
+
+import (
+	"sync"
+)
+
+// Ref is what a Resolver needs to know about a reference.
+type Ref struct {
+	// File is the path relative to the resolver's root.
+	File string
+	// Key optionally selects a value inside a structured file.
+	Key string
+	// Format overrides the format inferred from the extension.
+	Format string
+	// AllowUnencrypted accepts a plaintext file.
+	AllowUnencrypted bool
+}
+
+// Resolver resolves references under one root directory. Each file is read
+// and decrypted at most once per Resolver, however many references name it.
+// A Resolver is safe for concurrent use.
+type Resolver struct {
+	root *Root
+	dec  Decryptor
+
+	mu    sync.Mutex
+	cache map[cacheKey]cached
+}
+
+type cacheKey struct {
+	file           string
+	format         Format
+	allowPlaintext bool
+}
+
+type cached struct {
+	doc *Document
+	err error
+}
+
+// NewResolver returns a resolver reading under root with dec.
+func NewResolver(root *Root, dec Decryptor) *Resolver {
+	return &Resolver{root: root, dec: dec, cache: map[cacheKey]cached{}}
+}
+
+// Resolve returns the referenced value.
+func (r *Resolver) Resolve(ref Ref) (Value, error) {
+	format := FormatFor(ref.File, ref.Format)
+	c := r.load(ref.File, format, ref.AllowUnencrypted)
+	if c.err != nil {
+		return Value{}, c.err
+	}
+	if ref.Key == "" {
+		return c.doc.Whole(ref.File)
+	}
+	return c.doc.Lookup(ref.File, ref.Key)
+}
+
+func (r *Resolver) load(file string, format Format, allowPlaintext bool) cached {
+	k := cacheKey{file: file, format: format, allowPlaintext: allowPlaintext}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.cache[k]; ok {
+		return c
+	}
+	c := r.read(file, format, allowPlaintext)
+	r.cache[k] = c
+	return c
+}
+
+func (r *Resolver) read(file string, format Format, allowPlaintext bool) cached {
+	data, err := r.root.ReadFile(file)
+	if err != nil {
+		return cached{err: err}
+	}
+	doc, err := r.dec.Decrypt(file, data, format)
+	if ReasonOf(err) == ReasonPlaintext {
+		if !allowPlaintext {
+			return cached{err: newError(file, ReasonPlaintext, "is not SOPS-encrypted; encrypt it (sops encrypt --in-place %s) or, for test fixtures only, set allowUnencrypted: true", file)}
+		}
+		doc, err = r.dec.Parse(file, data, format)
+	}
+	return cached{doc: doc, err: err}
+}

@@ -1,0 +1,128 @@
+package secrets
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+	"syscall"
+)
+
+// MaxFileSize is the largest referenced file read, in bytes. Kubeconfigs and
+// tokens are a few KiB; the limit bounds memory on hostile repositories.
+const MaxFileSize = 1 << 20
+
+// Root confines file access to one directory: the directory of the request.
+// Symlinks are followed only while they stay inside it.
+type Root struct {
+	dir  string
+	root *os.Root
+}
+
+// OpenRoot opens dir as the confinement root.
+func OpenRoot(dir string) (*Root, error) {
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open request directory %q: %w", dir, err)
+	}
+	return &Root{dir: dir, root: r}, nil
+}
+
+// Dir returns the root directory.
+func (r *Root) Dir() string { return r.dir }
+
+// Close releases the root.
+func (r *Root) Close() error { return r.root.Close() }
+
+// ReadFile reads the regular file at the relative path rel.
+func (r *Root) ReadFile(rel string) ([]byte, error) {
+	if msg := checkPath(rel); msg != "" {
+		return nil, newError(rel, ReasonPath, "%s", msg)
+	}
+	// O_NONBLOCK: opening a FIFO must not hang; the type is checked right after.
+	f, err := r.root.OpenFile(path.Clean(rel), os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return nil, r.openError(rel, err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, newError(rel, ReasonUnreadable, "cannot stat: %s", errText(err))
+	}
+	if !info.Mode().IsRegular() {
+		return nil, newError(rel, ReasonNotRegular, "is a %s, not a regular file", describeMode(info.Mode()))
+	}
+	if info.Size() > MaxFileSize {
+		return nil, newError(rel, ReasonTooLarge, "is %d bytes; the limit is %d", info.Size(), MaxFileSize)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, newError(rel, ReasonUnreadable, "read failed: %s", errText(err))
+	}
+	if len(data) > MaxFileSize {
+		return nil, newError(rel, ReasonTooLarge, "exceeds the limit of %d bytes", MaxFileSize)
+	}
+	return data, nil
+}
+
+func (r *Root) openError(rel string, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return newError(rel, ReasonNotFound, "no such file under %q", r.dir)
+	case errors.Is(err, fs.ErrPermission):
+		return newError(rel, ReasonUnreadable, "permission denied")
+	case errors.Is(err, syscall.ELOOP):
+		return newError(rel, ReasonEscapes, "too many levels of symbolic links")
+	case strings.Contains(err.Error(), "escapes from parent"):
+		return newError(rel, ReasonEscapes, "resolves (through a symlink) outside %q; only files under the request's directory are read", r.dir)
+	case errors.Is(err, syscall.ENOTDIR):
+		return newError(rel, ReasonNotFound, "a parent of the path is not a directory")
+	default:
+		return newError(rel, ReasonUnreadable, "cannot open: %s", errText(err))
+	}
+}
+
+// checkPath is the lexical confinement check, repeated here so that the
+// package is safe on its own.
+func checkPath(p string) string {
+	switch {
+	case p == "":
+		return "empty path"
+	case strings.ContainsRune(p, 0):
+		return "path contains a NUL byte"
+	case path.IsAbs(p):
+		return "absolute paths are refused; use a path relative to the request"
+	}
+	if c := path.Clean(p); c == ".." || strings.HasPrefix(c, "../") {
+		return "path escapes the request directory"
+	}
+	return ""
+}
+
+func describeMode(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	default:
+		return "special file"
+	}
+}
+
+// errText returns the innermost system error text (without the path, which the
+// caller already names).
+func errText(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
