@@ -35,6 +35,12 @@ type Processor struct {
 // error results in rl) when any request fails, and leaves rl.Items without
 // rendered objects in that case.
 func (p *Processor) Process(rl *sdk.ResourceList) (bool, error) {
+	for _, item := range append(sdk.KubeObjects{rl.FunctionConfig}, rl.Items...) {
+		if item != nil && isOtherVersion(item) {
+			p.report(rl, nil, diag.Finding{Severity: diag.Error, Field: "apiVersion", Message: fmt.Sprintf("%s %s/%s has apiVersion %q; this clusterpair-fn understands %s only", v1alpha1.Kind, item.GetNamespace(), item.GetName(), item.GetAPIVersion(), v1alpha1.APIVersion)})
+			return false, ErrFailed
+		}
+	}
 	requests := findRequests(rl, p.WorkDir)
 	if len(requests) == 0 {
 		p.report(rl, nil, diag.Finding{Severity: diag.Error, Message: "no ClusterPairRequest (" + v1alpha1.APIVersion + ") found in the functionConfig or the items"})

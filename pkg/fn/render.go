@@ -47,11 +47,12 @@ func (r *renderer) resolver(dir string) (*secrets.Resolver, error) {
 // render decodes, defaults, validates, resolves and renders one request.
 func (r *renderer) render(req request) (*transform.Output, diag.Findings) {
 	var fs diag.Findings
-	cpr, err := v1alpha1.Decode([]byte(req.object.String()))
+	cpr, unknown, err := v1alpha1.Decode([]byte(req.object.String()))
 	if err != nil {
 		fs.Errorf("", "%s", err)
 		return nil, fs
 	}
+	fs.Add(unknown...)
 	cpr.Default()
 	fs.Add(cpr.Validate()...)
 	if fs.HasErrors() {

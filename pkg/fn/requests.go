@@ -5,6 +5,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
 
@@ -52,8 +53,16 @@ func (r request) String() string {
 	return "ClusterPairRequest " + id
 }
 
+// isRequest matches the exact apiVersion and kind (the SDK's IsGVK treats an
+// object's empty fields as wildcards).
 func isRequest(o *sdk.KubeObject) bool {
-	return o.IsGVK(v1alpha1.Group, v1alpha1.Version, v1alpha1.Kind)
+	return o.GetAPIVersion() == v1alpha1.APIVersion && o.GetKind() == v1alpha1.Kind
+}
+
+// isOtherVersion matches requests of our group in a version this build does
+// not know, which must not be skipped silently.
+func isOtherVersion(o *sdk.KubeObject) bool {
+	return o.GetKind() == v1alpha1.Kind && strings.HasPrefix(o.GetAPIVersion(), v1alpha1.Group+"/") && o.GetAPIVersion() != v1alpha1.APIVersion
 }
 
 // findRequests returns the requests among the items plus the functionConfig

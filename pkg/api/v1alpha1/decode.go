@@ -8,34 +8,39 @@ import (
 	"strings"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
 )
 
-// Decode strictly decodes one ClusterPairRequest from YAML or JSON. Unknown or
-// misspelled fields are errors that name the full field path (with a
-// suggestion when a known field is close), and so are duplicate keys and a
-// wrong apiVersion or kind.
-func Decode(data []byte) (*ClusterPairRequest, error) {
+// Decode decodes one ClusterPairRequest from YAML or JSON. A document that
+// cannot be decoded at all (bad YAML, wrong apiVersion or kind, a field of the
+// wrong type, duplicate keys) is an error. Unknown or misspelled fields are
+// returned as error findings naming the full field path (with a suggestion
+// when a known field is close), alongside the request decoded without them,
+// so that Validate can report every other problem in the same run.
+func Decode(data []byte) (*ClusterPairRequest, diag.Findings, error) {
 	var generic map[string]any
 	if err := yaml.Unmarshal(data, &generic); err != nil {
-		return nil, fmt.Errorf("not a valid YAML object: %s", cleanYAMLError(err))
+		return nil, nil, fmt.Errorf("not a valid YAML object: %s", cleanYAMLError(err))
 	}
 	if generic == nil {
-		return nil, fmt.Errorf("empty document")
+		return nil, nil, fmt.Errorf("empty document")
 	}
 	if av, _ := generic["apiVersion"].(string); av != APIVersion {
-		return nil, fmt.Errorf("apiVersion: must be %q, got %q", APIVersion, av)
+		return nil, nil, fmt.Errorf("apiVersion: must be %q, got %q", APIVersion, av)
 	}
 	if k, _ := generic["kind"].(string); k != Kind {
-		return nil, fmt.Errorf("kind: must be %q, got %q", Kind, k)
+		return nil, nil, fmt.Errorf("kind: must be %q, got %q", Kind, k)
 	}
-	if unknown := unknownFields(generic, reflect.TypeOf(ClusterPairRequest{}), ""); len(unknown) > 0 {
-		return nil, fmt.Errorf("%s", strings.Join(unknown, "; "))
+	var fs diag.Findings
+	for _, u := range unknownFields(generic, reflect.TypeOf(ClusterPairRequest{}), "") {
+		fs.Errorf(u.path, "%s", u.message)
 	}
 	var req ClusterPairRequest
-	if err := yaml.UnmarshalStrict(data, &req); err != nil {
-		return nil, fmt.Errorf("%s", cleanYAMLError(err))
+	if err := yaml.Unmarshal(data, &req); err != nil {
+		return nil, nil, fmt.Errorf("%s", cleanYAMLError(err))
 	}
-	return &req, nil
+	return &req, fs, nil
 }
 
 // cleanYAMLError drops the layers of prefixes sigs.k8s.io/yaml adds.
@@ -49,9 +54,11 @@ func cleanYAMLError(err error) string {
 
 var jsonUnmarshalerType = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
 
+type unknownField struct{ path, message string }
+
 // unknownFields walks a decoded document against the Go type it must fit and
-// returns one message per field the type does not have.
-func unknownFields(value any, t reflect.Type, path string) []string {
+// returns one entry per field the type does not have.
+func unknownFields(value any, t reflect.Type, path string) []unknownField {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -65,12 +72,12 @@ func unknownFields(value any, t reflect.Type, path string) []string {
 			return nil // type mismatches are reported by the decoder
 		}
 		fields := jsonFields(t)
-		var out []string
+		var out []unknownField
 		for _, key := range sortedAnyKeys(obj) {
 			ft, known := fields[key]
 			child := joinPath(path, key)
 			if !known {
-				out = append(out, unknownFieldMessage(child, key, fields))
+				out = append(out, unknownField{path: child, message: unknownFieldMessage(key, fields)})
 				continue
 			}
 			out = append(out, unknownFields(obj[key], ft, child)...)
@@ -81,7 +88,7 @@ func unknownFields(value any, t reflect.Type, path string) []string {
 		if !ok {
 			return nil
 		}
-		var out []string
+		var out []unknownField
 		for _, key := range sortedAnyKeys(obj) {
 			out = append(out, unknownFields(obj[key], t.Elem(), joinPath(path, key))...)
 		}
@@ -91,7 +98,7 @@ func unknownFields(value any, t reflect.Type, path string) []string {
 		if !ok {
 			return nil
 		}
-		var out []string
+		var out []unknownField
 		for i, item := range list {
 			out = append(out, unknownFields(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
 		}
@@ -100,16 +107,16 @@ func unknownFields(value any, t reflect.Type, path string) []string {
 	return nil
 }
 
-func unknownFieldMessage(path, key string, fields map[string]reflect.Type) string {
+func unknownFieldMessage(key string, fields map[string]reflect.Type) string {
 	known := make([]string, 0, len(fields))
 	for name := range fields {
 		known = append(known, name)
 	}
 	sort.Strings(known)
 	if best := closest(key, known); best != "" {
-		return fmt.Sprintf("unknown field %q (did you mean %q?)", path, best)
+		return fmt.Sprintf("unknown field %q (did you mean %q?)", key, best)
 	}
-	return fmt.Sprintf("unknown field %q (known fields here: %s)", path, strings.Join(known, ", "))
+	return fmt.Sprintf("unknown field %q (known fields here: %s)", key, strings.Join(known, ", "))
 }
 
 // jsonFields maps the JSON names of a struct's fields (inline structs flattened) to their types.
