@@ -76,7 +76,7 @@ func (r *Resolver) read(file string, format Format, allowPlaintext bool) cached 
 	doc, err := r.dec.Decrypt(file, data, format)
 	if ReasonOf(err) == ReasonPlaintext {
 		if !allowPlaintext {
-			return cached{err: newError(file, ReasonPlaintext, "is not SOPS-encrypted; encrypt it (sops encrypt --in-place %s) or, for test fixtures only, set allowUnencrypted: true", file)}
+			return cached{err: newError(file, ReasonPlaintext, "has no sops metadata; encrypt it (sops encrypt --in-place %s) or, for test fixtures only, set allowUnencrypted: true", file)}
 		}
 		doc, err = r.dec.Parse(file, data, format)
 	}

@@ -26,6 +26,11 @@ func Decode(data []byte) (*ClusterPairRequest, diag.Findings, error) {
 	if generic == nil {
 		return nil, nil, fmt.Errorf("empty document")
 	}
+	// yaml.Unmarshal keeps the last of duplicate mapping keys without a word;
+	// the strict conversion rejects them (the value is otherwise unused).
+	if _, err := yaml.YAMLToJSONStrict(data); err != nil {
+		return nil, nil, fmt.Errorf("not a valid YAML object: %s", cleanYAMLError(err))
+	}
 	if av, _ := generic["apiVersion"].(string); av != APIVersion {
 		return nil, nil, fmt.Errorf("apiVersion: must be %q, got %q", APIVersion, av)
 	}
@@ -43,13 +48,19 @@ func Decode(data []byte) (*ClusterPairRequest, diag.Findings, error) {
 	return &req, fs, nil
 }
 
-// cleanYAMLError drops the layers of prefixes sigs.k8s.io/yaml adds.
+// cleanYAMLError drops the layers of prefixes sigs.k8s.io/yaml adds and puts
+// go-yaml's multi-line "unmarshal errors" on one line.
 func cleanYAMLError(err error) string {
 	msg := err.Error()
-	for _, prefix := range []string{"error converting YAML to JSON: ", "error unmarshaling JSON: ", "while decoding JSON: ", "json: "} {
+	for _, prefix := range []string{"error converting YAML to JSON: ", "error unmarshaling JSON: ", "while decoding JSON: ", "json: ", "yaml: unmarshal errors:\n"} {
 		msg = strings.ReplaceAll(msg, prefix, "")
 	}
-	return msg
+	lines := strings.Split(msg, "\n")
+	for i := range lines {
+		lines[i] = strings.TrimSpace(lines[i])
+	}
+	msg = strings.Join(lines, "; ")
+	return strings.ReplaceAll(msg, "already set in map", "is duplicated (each key may appear only once in a mapping)")
 }
 
 var jsonUnmarshalerType = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
