@@ -6,7 +6,8 @@ SHELL := /usr/bin/env bash
 BIN        := $(CURDIR)/bin
 GO         ?= go
 VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-IMAGE      ?= clusterpair-fn:dev
+# A registry-qualified name: kpt prefixes bare names with its catalog registry.
+IMAGE      ?= localhost/clusterpair-fn:dev
 KUSTOMIZE_VERSION := v5.8.2
 SOPS_VERSION      := v3.13.3
 LDFLAGS    := -s -w -X main.version=$(VERSION)
@@ -61,7 +62,7 @@ image: ## Build the FROM-scratch image $(IMAGE) from a host-built static binary.
 
 .PHONY: test-container
 test-container: image tools ## Run the image for real through kustomize (container:) and kpt fn eval --image.
-	CLUSTERPAIR_FN_IMAGE=$(IMAGE) $(GO) test -count=1 -run 'Container' ./test/e2e/...
+	CLUSTERPAIR_FN_IMAGE=$(IMAGE) $(GO) test -count=1 -tags container -run 'Container' ./test/e2e/...
 
 .PHONY: fixtures
 fixtures: tools ## Regenerate the SOPS fixtures (testdata/secrets, examples) with the sops CLI.

@@ -46,6 +46,12 @@ func (p *Processor) Process(rl *sdk.ResourceList) (bool, error) {
 		p.report(rl, nil, diag.Finding{Severity: diag.Error, Message: "no ClusterPairRequest (" + v1alpha1.APIVersion + ") found in the functionConfig or the items"})
 		return false, ErrFailed
 	}
+	if dups := duplicates(requests); len(dups) > 0 {
+		for _, d := range dups {
+			p.report(rl, &d, diag.Finding{Severity: diag.Error, Field: "metadata.name", Message: "more than one ClusterPairRequest has this namespace and name; each renders a ClusterPair of that identity"})
+		}
+		return false, ErrFailed
+	}
 	renderer := newRenderer(p.Decryptor)
 	defer renderer.close()
 

@@ -107,3 +107,18 @@ func newRequest(o *sdk.KubeObject, item bool, workDir string) request {
 	}
 	return request{object: o, item: item, file: file, index: o.IndexAnnotation(), dir: dir}
 }
+
+// duplicates returns every request whose namespace/name another request has
+// (requests are sorted, so equal identities are adjacent).
+func duplicates(requests []request) []request {
+	var out []request
+	for i := range requests {
+		same := func(j int) bool {
+			return j >= 0 && j < len(requests) && requests[j].namespace() == requests[i].namespace() && requests[j].name() == requests[i].name()
+		}
+		if same(i-1) || same(i+1) {
+			out = append(out, requests[i])
+		}
+	}
+	return out
+}
