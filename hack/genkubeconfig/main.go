@@ -123,6 +123,23 @@ func run(dir string) error {
 		return err
 	}
 
+	// An expired client certificate, and a certificate whose key is another's.
+	expired, err := newClientValidity("clusterpair-expired", caCert, caKey, time.Now().AddDate(-2, 0, 0), time.Now().AddDate(-1, 0, 0))
+	if err != nil {
+		return err
+	}
+	expiredCfg := main.DeepCopy()
+	expiredCfg.AuthInfos["destination-admin"].ClientCertificateData = expired.cert
+	expiredCfg.AuthInfos["destination-admin"].ClientKeyData = expired.key
+	if err := writeKC("kubeconfig-expired.yaml", expiredCfg); err != nil {
+		return err
+	}
+	mismatch := main.DeepCopy()
+	mismatch.AuthInfos["destination-admin"].ClientKeyData = expired.key
+	if err := writeKC("kubeconfig-keymismatch.yaml", mismatch); err != nil {
+		return err
+	}
+
 	for name, content := range map[string]string{
 		"token.txt":    "px-" + token() + "\n",
 		"secrets.yaml": "portworx:\n  token: px-" + token() + "\n  endpoint: px.destination.example.com\n",
@@ -159,13 +176,17 @@ func newCA(cn string) ([]byte, *x509.Certificate, *ecdsa.PrivateKey, error) {
 }
 
 func newClient(cn string, ca *x509.Certificate, caKey *ecdsa.PrivateKey) (pair, error) {
+	return newClientValidity(cn, ca, caKey, time.Now().Add(-time.Hour), time.Now().AddDate(10, 0, 0))
+}
+
+func newClientValidity(cn string, ca *x509.Certificate, caKey *ecdsa.PrivateKey, notBefore, notAfter time.Time) (pair, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return pair{}, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: cn, Organization: []string{"system:masters"}},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(10, 0, 0),
+		NotBefore: notBefore, NotAfter: notAfter,
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)

@@ -35,7 +35,7 @@ func fixtureSecrets(t *testing.T) []string {
 	add(secrets.Ref{File: "secrets.yaml", Key: "portworx.token"})
 	add(secrets.Ref{File: "px.env", Key: "PX_TOKEN"})
 	add(secrets.Ref{File: "token-plaintext.txt", AllowUnencrypted: true})
-	for _, f := range []string{"kubeconfig.yaml", "kubeconfig-insecure.yaml", "kubeconfig-twoauth.yaml"} {
+	for _, f := range []string{"kubeconfig.yaml", "kubeconfig-insecure.yaml", "kubeconfig-twoauth.yaml", "kubeconfig-expired.yaml"} {
 		v, err := res.Resolve(secrets.Ref{File: f})
 		if err != nil {
 			t.Fatalf("decrypting fixture %s: %v", f, err)

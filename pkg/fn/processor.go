@@ -6,6 +6,7 @@ import (
 	"io"
 	"path"
 	"strings"
+	"time"
 
 	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
 
@@ -29,6 +30,9 @@ type Processor struct {
 	WorkDir string
 	// Log receives one line per finding; usually stderr.
 	Log io.Writer
+	// Now returns the render time, for certificate validity checks; nil
+	// means time.Now.
+	Now func() time.Time
 }
 
 // Process implements the KRM function over rl. It returns ErrFailed (with
@@ -52,7 +56,11 @@ func (p *Processor) Process(rl *sdk.ResourceList) (bool, error) {
 		}
 		return false, ErrFailed
 	}
-	renderer := newRenderer(p.Decryptor)
+	now := time.Now
+	if p.Now != nil {
+		now = p.Now
+	}
+	renderer := newRenderer(p.Decryptor, now())
 	defer renderer.close()
 
 	type rendered struct {

@@ -2,6 +2,7 @@ package fn
 
 import (
 	"fmt"
+	"time"
 
 	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
 	"sigs.k8s.io/yaml"
@@ -16,12 +17,13 @@ import (
 // that a file referenced by several requests is decrypted once.
 type renderer struct {
 	decryptor secrets.Decryptor
+	now       time.Time
 	resolvers map[string]*secrets.Resolver
 	roots     []*secrets.Root
 }
 
-func newRenderer(d secrets.Decryptor) *renderer {
-	return &renderer{decryptor: d, resolvers: map[string]*secrets.Resolver{}}
+func newRenderer(d secrets.Decryptor, now time.Time) *renderer {
+	return &renderer{decryptor: d, now: now, resolvers: map[string]*secrets.Resolver{}}
 }
 
 func (r *renderer) close() {
@@ -64,7 +66,7 @@ func (r *renderer) render(req request) (*transform.Output, diag.Findings) {
 		fs.Errorf("", "%s", err)
 		return nil, fs
 	}
-	var in transform.Secrets
+	in := transform.Secrets{Now: r.now}
 	kc := cpr.Spec.Destination.Kubeconfig
 	if v, f := resolve(res, "spec.destination.kubeconfig", kc.SecretRef); f != nil {
 		fs.Add(*f)

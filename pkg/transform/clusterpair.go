@@ -3,6 +3,7 @@ package transform
 import (
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
@@ -24,6 +25,9 @@ type Secrets struct {
 	Kubeconfig []byte
 	// Token is the decrypted Portworx pairing token (only with spec.storage).
 	Token []byte
+	// Now is the render time, for certificate validity checks; zero skips
+	// them. It is an input so that rendering stays a pure function.
+	Now time.Time
 }
 
 // Output is what one request renders to.
@@ -42,6 +46,7 @@ func Render(req *v1alpha1.ClusterPairRequest, secrets Secrets) (*Output, diag.Fi
 		File:    kc.File,
 		Context: kc.Context,
 		Server:  kc.Server,
+		Now:     secrets.Now,
 	})
 	fs.Add(kfs...)
 

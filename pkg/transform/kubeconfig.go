@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -25,6 +26,8 @@ type KubeconfigOptions struct {
 	Context string
 	// Server, if set, replaces the cluster's server URL.
 	Server string
+	// Now is the render time, for certificate validity; zero skips those checks.
+	Now time.Time
 }
 
 // StorkConfig loads a kubeconfig, keeps only the chosen context with its
@@ -42,7 +45,7 @@ func StorkConfig(kubeconfig []byte, opts KubeconfigOptions) (*stork.Config, diag
 
 	cfg, err := clientcmd.Load(kubeconfig)
 	if err != nil {
-		errf(opts.Field, "the decrypted file is not a valid kubeconfig: %s", redactQuoted(err.Error()))
+		errf(opts.Field, "the decrypted file is not a valid kubeconfig: %s", loadErrorMessage(err))
 		return nil, fs
 	}
 	if clientcmdapi.IsConfigEmpty(cfg) {
@@ -86,12 +89,15 @@ func StorkConfig(kubeconfig []byte, opts KubeconfigOptions) (*stork.Config, diag
 		CurrentContext: contextName,
 	}
 
+	// Findings about the server URL name the override field when it was used;
+	// everything else about the cluster comes from the kubeconfig.
 	serverField := opts.Field
 	if opts.Server != "" {
 		serverField = opts.Field + ".server"
 	}
-	checkCluster(kctx.Cluster, cluster, serverField, errf, warnf)
+	checkCluster(kctx.Cluster, cluster, opts.Field, serverField, errf, warnf)
 	checkUser(kctx.AuthInfo, user, opts.Field, errf, warnf)
+	checkCertificates(kctx.Cluster, cluster, kctx.AuthInfo, user, opts.Now, opts.Field, errf, warnf)
 	if fs.HasErrors() {
 		return nil, fs
 	}
@@ -104,29 +110,38 @@ func StorkConfig(kubeconfig []byte, opts KubeconfigOptions) (*stork.Config, diag
 
 type reportFunc func(field, format string, args ...any)
 
-func checkCluster(name string, c *clientcmdapi.Cluster, field string, errf, warnf reportFunc) {
+// checkCluster reports problems of a cluster entry. Messages never quote the
+// proxy URL and show the server URL only with its password redacted: both
+// may carry credentials (user:password@host).
+func checkCluster(name string, c *clientcmdapi.Cluster, field, serverField string, errf, warnf reportFunc) {
 	if c.CertificateAuthority != "" {
 		errf(field, "cluster %q reads its CA from the file path certificate-authority; a path would be resolved inside the Stork pod. Inline it as certificate-authority-data (kubectl config view --minify --flatten)", name)
 	}
 	if c.Server == "" {
-		errf(field, "cluster %q has no server", name)
+		errf(serverField, "cluster %q has no server", name)
 		return
 	}
 	u, err := url.Parse(c.Server)
 	if err != nil || u.Host == "" {
-		errf(field, "cluster %q server %q is not a URL", name, c.Server)
+		errf(serverField, "cluster %q server is not an absolute URL with a host (want https://host:port)", name)
 		return
 	}
 	if c.ProxyURL != "" {
-		if p, err := url.Parse(c.ProxyURL); err != nil || p.Host == "" {
+		// client-go's own check (run by ConfirmUsable below) would quote the
+		// whole proxy URL, password included, so check the scheme here first.
+		p, err := url.Parse(c.ProxyURL)
+		switch {
+		case err != nil || p.Host == "":
 			errf(field, "cluster %q has an invalid proxy-url", name)
+		case p.Scheme != "http" && p.Scheme != "https" && p.Scheme != "socks5":
+			errf(field, "cluster %q proxy-url has the unsupported scheme %q; client-go accepts http, https and socks5", name, p.Scheme)
 		}
 	}
 	if isLoopback(u.Hostname()) {
-		warnf(field, "cluster %q server %s is a loopback address: inside the Stork pod on the source cluster it reaches the pod itself. Set spec.destination.kubeconfig.server to an address of the destination reachable from the source cluster", name, c.Server)
+		warnf(serverField, "cluster %q server %s is a loopback address: inside the Stork pod on the source cluster it reaches the pod itself. Set spec.destination.kubeconfig.server to an address of the destination reachable from the source cluster", name, u.Redacted())
 	}
 	if u.Scheme == "http" {
-		warnf(field, "cluster %q server %s uses plain http: credentials cross the network unencrypted", name, c.Server)
+		warnf(serverField, "cluster %q server %s uses plain http: credentials cross the network unencrypted", name, u.Redacted())
 	}
 	if c.InsecureSkipTLSVerify {
 		warnf(field, "cluster %q sets insecure-skip-tls-verify: Stork will not verify the destination's identity; give certificate-authority-data instead", name)
@@ -295,6 +310,20 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// loadErrorMessage makes a clientcmd.Load error safe to report. clientcmd's
+// duplicate-name conversion errors print the whole list after " in list: "
+// (tokens and client keys included), YAML's invalid-map-key errors print the
+// key, and parsers quote fragments of the input.
+func loadErrorMessage(err error) string {
+	msg := err.Error()
+	for _, cut := range []string{" in list: ", "invalid map key: "} {
+		if i := strings.Index(msg, cut); i >= 0 {
+			msg = msg[:i+len(strings.TrimRight(cut, ": "))]
+		}
+	}
+	return redactQuoted(msg)
 }
 
 var quoted = regexp.MustCompile("\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`")
