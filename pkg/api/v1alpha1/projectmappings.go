@@ -76,7 +76,8 @@ func (p ProjectMappings) IsZero() bool {
 // "c-x:p-a" -> "c-y:p-b" the project-only entry "p-a" -> "p-b" is added when
 // absent, because Stork looks up labels (p-a) and the field.cattle.io/projectId
 // annotation (c-x:p-a) in the same map; a conflicting project-only entry is a
-// problem.
+// problem, and so is a cluster-qualified entry mapped to a project-only value
+// or the reverse.
 func (p ProjectMappings) Resolve() (map[string]string, []string) {
 	var problems []string
 	explicit := map[string]string{}
@@ -103,6 +104,10 @@ func (p ProjectMappings) Resolve() (map[string]string, []string) {
 	for _, k := range sortedKeys(explicit) {
 		srcCluster, srcProject, ok := strings.Cut(k, ":")
 		if !ok || srcCluster == "" {
+			// A project-only key matches label values, which cannot hold ':'.
+			if strings.Contains(explicit[k], ":") {
+				problems = append(problems, fmt.Sprintf("%q maps a project ID to %q, which is cluster-qualified: Stork writes it into project labels, whose values cannot contain ':' (want p-xxxxx)", k, explicit[k]))
+			}
 			continue
 		}
 		_, dstProject, dstOK := strings.Cut(explicit[k], ":")
