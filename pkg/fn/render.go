@@ -1,6 +1,7 @@
 package fn
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -51,7 +52,12 @@ func (r *renderer) render(req request) (*transform.Output, diag.Findings) {
 	var fs diag.Findings
 	cpr, unknown, err := v1alpha1.Decode([]byte(req.object.String()))
 	if err != nil {
-		fs.Errorf("", "%s", err)
+		var f diag.Finding
+		if errors.As(err, &f) {
+			fs.Add(f)
+		} else {
+			fs.Errorf("", "%s", err)
+		}
 		return nil, fs
 	}
 	fs.Add(unknown...)

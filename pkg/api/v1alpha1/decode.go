@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -31,11 +32,11 @@ func Decode(data []byte) (*ClusterPairRequest, diag.Findings, error) {
 	if _, err := yaml.YAMLToJSONStrict(data); err != nil {
 		return nil, nil, fmt.Errorf("not a valid YAML object: %s", cleanYAMLError(err))
 	}
-	if av, _ := generic["apiVersion"].(string); av != APIVersion {
-		return nil, nil, fmt.Errorf("apiVersion: must be %q, got %q", APIVersion, av)
+	if av, ok := generic["apiVersion"].(string); !ok || av != APIVersion {
+		return nil, nil, diag.Finding{Severity: diag.Error, Field: "apiVersion", Message: fmt.Sprintf("must be %q, got %s", APIVersion, describeValue(generic["apiVersion"]))}
 	}
-	if k, _ := generic["kind"].(string); k != Kind {
-		return nil, nil, fmt.Errorf("kind: must be %q, got %q", Kind, k)
+	if k, ok := generic["kind"].(string); !ok || k != Kind {
+		return nil, nil, diag.Finding{Severity: diag.Error, Field: "kind", Message: fmt.Sprintf("must be %q, got %s", Kind, describeValue(generic["kind"]))}
 	}
 	var fs diag.Findings
 	for _, u := range unknownFields(generic, reflect.TypeOf(ClusterPairRequest{}), "") {
@@ -43,9 +44,48 @@ func Decode(data []byte) (*ClusterPairRequest, diag.Findings, error) {
 	}
 	var req ClusterPairRequest
 	if err := yaml.Unmarshal(data, &req); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
+			return nil, nil, diag.Finding{Severity: diag.Error, Field: typeErr.Field, Message: fmt.Sprintf("must be %s, not a %s", describeType(typeErr.Type), typeErr.Value)}
+		}
 		return nil, nil, fmt.Errorf("%s", cleanYAMLError(err))
 	}
 	return &req, fs, nil
+}
+
+// describeValue names a decoded value for an error message: strings quoted,
+// other scalars as written, absent as "nothing".
+func describeValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "nothing"
+	case string:
+		return fmt.Sprintf("%q", x)
+	case map[string]any, []any:
+		return fmt.Sprintf("a %T", x)
+	default:
+		return fmt.Sprintf("%v", x)
+	}
+}
+
+// describeType names a Go type the way a YAML author thinks of it.
+func describeType(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint32, reflect.Uint64:
+		return "a whole number (unquoted)"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Map:
+		return "a mapping"
+	case reflect.Slice:
+		return "a list"
+	case reflect.Struct, reflect.Pointer:
+		return "a mapping with fields"
+	default:
+		return t.String()
+	}
 }
 
 // cleanYAMLError drops the layers of prefixes sigs.k8s.io/yaml adds and puts

@@ -88,26 +88,52 @@ func validateStorage(fs *diag.Findings, field string, s Storage) {
 // checkPortworxHost accepts an IP address or DNS name, optionally behind an
 // http:// or https:// scheme, as Stork passes ip through to Portworx.
 func checkPortworxHost(s string) string {
-	host := s
+	host, prefix := s, ""
 	if scheme, rest, ok := strings.Cut(s, "://"); ok {
 		if scheme != "http" && scheme != "https" {
 			return "has an unsupported scheme (only http:// and https:// are accepted)"
 		}
-		host = rest
+		host, prefix = rest, scheme+"://"
 	}
 	if strings.ContainsAny(host, "/?#@") {
 		return "must be a host only (no path, query or credentials)"
 	}
-	if net.ParseIP(strings.Trim(host, "[]")) != nil {
+	if strings.HasPrefix(host, "[") {
+		if inner, ok := strings.CutSuffix(host[1:], "]"); ok && net.ParseIP(inner) != nil && strings.Contains(inner, ":") {
+			return ""
+		}
+		if h, p, err := net.SplitHostPort(host); err == nil {
+			if prefix != "" {
+				h = "[" + h + "]" // a URL needs the brackets
+			}
+			return fmt.Sprintf("must not include a port: set spec.storage.port: %s and ip: %s%s", p, prefix, h)
+		}
+		return "brackets may only enclose an IPv6 address"
+	}
+	if net.ParseIP(host) != nil {
 		return ""
 	}
 	if h, p, err := net.SplitHostPort(host); err == nil {
-		return fmt.Sprintf("must not include a port: set spec.storage.port: %s and ip: %s", p, h)
+		return fmt.Sprintf("must not include a port: set spec.storage.port: %s and ip: %s%s", p, prefix, h)
 	}
-	if errs := validation.IsDNS1123Subdomain(host); len(errs) > 0 {
-		return "is neither an IP address nor a valid DNS name (lowercase letters, digits, '-' and '.')"
+	if looksNumeric(host) {
+		return "is not a valid IP address"
+	}
+	if errs := validation.IsDNS1123Subdomain(strings.ToLower(host)); len(errs) > 0 {
+		return "is neither an IP address nor a valid DNS name (letters, digits, '-' and '.')"
 	}
 	return ""
+}
+
+// looksNumeric reports whether every dot-separated label is digits, as in a
+// mistyped IPv4 address (10.0.0.256) that DNS syntax alone would accept.
+func looksNumeric(host string) bool {
+	for _, label := range strings.Split(host, ".") {
+		if label == "" || strings.Trim(label, "0123456789") != "" {
+			return false
+		}
+	}
+	return true
 }
 
 func validateSecretRef(fs *diag.Findings, field string, ref SecretRef) {
