@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
 	"strings"
 	"time"
 
@@ -33,6 +32,10 @@ type Processor struct {
 	// Now returns the render time, for certificate validity checks; nil
 	// means time.Now.
 	Now func() time.Time
+	// Side selects which pair of a bidirectional request to render:
+	// transform.SideSource or transform.SideDestination. Empty renders the
+	// source side of one-way requests and refuses bidirectional ones.
+	Side transform.Side
 }
 
 // Process implements the KRM function over rl. It returns ErrFailed (with
@@ -60,17 +63,17 @@ func (p *Processor) Process(rl *sdk.ResourceList) (bool, error) {
 	if p.Now != nil {
 		now = p.Now
 	}
-	renderer := newRenderer(p.Decryptor, now())
-	defer renderer.close()
+	r := &renderer{decryptor: p.Decryptor, now: now(), side: p.Side, items: rl.Items, resolvers: map[string]*secrets.Resolver{}}
+	defer r.close()
 
 	type rendered struct {
-		req    request
-		output *transform.Output
+		req     request
+		objects []*sdk.KubeObject
 	}
 	var outputs []rendered
 	failed := false
 	for _, req := range requests {
-		out, findings := p.renderSafely(renderer, req)
+		objects, findings := p.renderSafely(r, req)
 		for _, f := range findings {
 			p.report(rl, &req, f)
 		}
@@ -78,7 +81,7 @@ func (p *Processor) Process(rl *sdk.ResourceList) (bool, error) {
 			failed = true
 			continue
 		}
-		outputs = append(outputs, rendered{req: req, output: out})
+		outputs = append(outputs, rendered{req: req, objects: objects})
 	}
 	if failed {
 		return false, ErrFailed
@@ -86,30 +89,25 @@ func (p *Processor) Process(rl *sdk.ResourceList) (bool, error) {
 
 	// Nothing is added to the items until every request has rendered and
 	// every object has been checked.
-	var objects []*sdk.KubeObject
-	for _, r := range outputs {
-		objs, err := toKubeObjects(r.output, r.req)
-		if err != nil {
-			p.report(rl, &r.req, diag.Finding{Severity: diag.Error, Message: err.Error()})
-			return false, ErrFailed
-		}
-		for _, obj := range objs {
+	for _, out := range outputs {
+		for _, obj := range out.objects {
 			if msg := conflict(rl, obj); msg != "" {
-				p.report(rl, &r.req, diag.Finding{Severity: diag.Error, Message: msg})
+				p.report(rl, &out.req, diag.Finding{Severity: diag.Error, Message: msg})
 				return false, ErrFailed
 			}
 		}
-		objects = append(objects, objs...)
 	}
-	for _, obj := range objects {
-		if err := rl.UpsertObjectToItems(obj, nil, true); err != nil {
-			return false, fmt.Errorf("adding %s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err)
+	for _, out := range outputs {
+		for _, obj := range out.objects {
+			if err := rl.UpsertObjectToItems(obj, nil, true); err != nil {
+				return false, fmt.Errorf("adding %s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err)
+			}
 		}
 	}
-	for _, r := range outputs {
-		if r.req.item && r.req.object.GetAnnotation(LocalConfigAnnotation) != "true" {
-			if err := r.req.object.SetAnnotation(LocalConfigAnnotation, "true"); err != nil {
-				return false, fmt.Errorf("marking %s local-config: %w", r.req, err)
+	for _, out := range outputs {
+		if out.req.item && out.req.object.GetAnnotation(LocalConfigAnnotation) != "true" {
+			if err := out.req.object.SetAnnotation(LocalConfigAnnotation, "true"); err != nil {
+				return false, fmt.Errorf("marking %s local-config: %w", out.req, err)
 			}
 		}
 	}
@@ -119,7 +117,7 @@ func (p *Processor) Process(rl *sdk.ResourceList) (bool, error) {
 // renderSafely renders one request, turning a panic into an error finding
 // that names the request but carries nothing of the panic value, which could
 // hold decrypted data.
-func (p *Processor) renderSafely(r *renderer, req request) (out *transform.Output, fs diag.Findings) {
+func (p *Processor) renderSafely(r *renderer, req request) (out []*sdk.KubeObject, fs diag.Findings) {
 	defer func() {
 		if v := recover(); v != nil {
 			out, fs = nil, diag.Findings{{Severity: diag.Error, Message: "internal error while rendering this request (a bug in clusterpair-fn; the details are withheld because they could contain secrets)"}}
@@ -175,13 +173,4 @@ func conflict(rl *sdk.ResourceList, obj *sdk.KubeObject) string {
 		}
 	}
 	return ""
-}
-
-// outputPath places a rendered object next to its request (for kpt, which
-// writes items to their path annotation).
-func outputPath(req request, kind, name string) string {
-	if req.file == "" {
-		return ""
-	}
-	return path.Join(path.Dir(req.file), strings.ToLower(kind)+"_"+name+".yaml")
 }

@@ -158,6 +158,7 @@ func TestPackagePathAnnotationLocatesFiles(t *testing.T) {
 	// kpt render runs the function in kpt's cwd, not the package: the
 	// package-path annotation must win over the work dir.
 	req := request("a", "app", "kubeconfig.yaml", "internal.config.kubernetes.io/package-path", dir, "internal.config.kubernetes.io/path", "request.yaml")
+	req += "  output:\n    plaintext: allow\n"
 	rl, stderr, err := run(t, t.TempDir(), resourceList(t, req, req))
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, stderr)

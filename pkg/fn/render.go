@@ -2,11 +2,9 @@ package fn
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
-	"sigs.k8s.io/yaml"
 
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
@@ -19,12 +17,11 @@ import (
 type renderer struct {
 	decryptor secrets.Decryptor
 	now       time.Time
+	side      transform.Side
+	// items are the input items, where earlier encrypted output may be.
+	items     sdk.KubeObjects
 	resolvers map[string]*secrets.Resolver
 	roots     []*secrets.Root
-}
-
-func newRenderer(d secrets.Decryptor, now time.Time) *renderer {
-	return &renderer{decryptor: d, now: now, resolvers: map[string]*secrets.Resolver{}}
 }
 
 func (r *renderer) close() {
@@ -47,8 +44,9 @@ func (r *renderer) resolver(dir string) (*secrets.Resolver, error) {
 	return res, nil
 }
 
-// render decodes, defaults, validates, resolves and renders one request.
-func (r *renderer) render(req request) (*transform.Output, diag.Findings) {
+// render decodes, defaults, validates, resolves, renders and (when asked)
+// encrypts one request, returning the KRM objects of the selected side.
+func (r *renderer) render(req request) ([]*sdk.KubeObject, diag.Findings) {
 	var fs diag.Findings
 	cpr, unknown, err := v1alpha1.Decode([]byte(req.object.String()))
 	if err != nil {
@@ -66,32 +64,96 @@ func (r *renderer) render(req request) (*transform.Output, diag.Findings) {
 	if fs.HasErrors() {
 		return nil, fs
 	}
+	side, f := r.sideFor(cpr)
+	if f != nil {
+		fs.Add(*f)
+		return nil, fs
+	}
+	output := outputFor(cpr, side)
+	if f := plaintextGuard(req, output, side); f != nil {
+		fs.Add(*f)
+		return nil, fs
+	}
 
 	res, err := r.resolver(req.dir)
 	if err != nil {
 		fs.Errorf("", "%s", err)
 		return nil, fs
 	}
-	in := transform.Secrets{Now: r.now}
-	kc := cpr.Spec.Destination.Kubeconfig
-	if v, f := resolve(res, "spec.destination.kubeconfig", kc.SecretRef); f != nil {
-		fs.Add(*f)
-	} else {
-		in.Kubeconfig = v.Bytes()
-	}
-	if s := cpr.Spec.Storage; s != nil {
-		if v, f := resolve(res, "spec.storage.token", s.Token); f != nil {
-			fs.Add(*f)
-		} else {
-			in.Token = v.Bytes()
-		}
-	}
+	in, sfs := resolveSecrets(res, cpr, side)
+	in.Now = r.now
+	fs.Add(sfs...)
 	if fs.HasErrors() {
 		return nil, fs
 	}
-	out, tfs := transform.Render(cpr, in)
+	out, tfs := transform.RenderSide(cpr, side, in)
 	fs.Add(tfs...)
-	return out, fs
+	if fs.HasErrors() {
+		return nil, fs
+	}
+	objects, efs := r.emit(req, res, out, output)
+	fs.Add(efs...)
+	if fs.HasErrors() {
+		return nil, fs
+	}
+	return objects, fs
+}
+
+// sideFor picks the side to render: the processor's, or source when the
+// request has no reverse pair. A request with a reverse pair needs an
+// explicit side, so that a cluster never silently gets the other's pair.
+func (r *renderer) sideFor(cpr *v1alpha1.ClusterPairRequest) (transform.Side, *diag.Finding) {
+	switch {
+	case r.side == transform.SideDestination && cpr.Spec.Reverse == nil:
+		return "", &diag.Finding{Severity: diag.Error, Field: "spec.reverse", Message: "the destination side was selected (CLUSTERPAIR_SIDE or --side) but this request has no spec.reverse"}
+	case r.side == "" && cpr.Spec.Reverse != nil:
+		return "", &diag.Finding{Severity: diag.Error, Field: "spec.reverse", Message: "is set, so the request renders a pair for each cluster: choose which one this render is for with CLUSTERPAIR_SIDE=source or CLUSTERPAIR_SIDE=destination (or --side)"}
+	case r.side == "":
+		return transform.SideSource, nil
+	}
+	return r.side, nil
+}
+
+// resolveSecrets decrypts what the side needs, and nothing else: the other
+// side's credentials may be encrypted to keys this renderer does not hold.
+func resolveSecrets(res *secrets.Resolver, cpr *v1alpha1.ClusterPairRequest, side transform.Side) (transform.Secrets, diag.Findings) {
+	var fs diag.Findings
+	var in transform.Secrets
+	get := func(field string, ref v1alpha1.SecretRef) []byte {
+		v, f := resolve(res, field, ref)
+		if f != nil {
+			fs.Add(*f)
+			return nil
+		}
+		return v.Bytes()
+	}
+	spec := cpr.Spec
+	if side == transform.SideDestination {
+		in.Kubeconfig = get("spec.reverse.kubeconfig", spec.Reverse.Kubeconfig.SecretRef)
+		if s := spec.Reverse.Storage; s != nil {
+			in.Token = get("spec.reverse.storage.token", s.Token)
+		}
+	} else {
+		in.Kubeconfig = get("spec.destination.kubeconfig", spec.Destination.Kubeconfig.SecretRef)
+		if s := spec.Storage; s != nil {
+			in.Token = get("spec.storage.token", s.Token)
+		}
+	}
+	if o := spec.ObjectStore; o != nil && o.Existing == "" {
+		if o.EncryptionKey != nil {
+			in.ObjectStore.EncryptionKey = get("spec.objectStore.encryptionKey", *o.EncryptionKey)
+		}
+		switch {
+		case o.S3 != nil:
+			in.ObjectStore.AccessKeyID = get("spec.objectStore.s3.accessKeyID", o.S3.AccessKeyID)
+			in.ObjectStore.SecretAccessKey = get("spec.objectStore.s3.secretAccessKey", o.S3.SecretAccessKey)
+		case o.Azure != nil:
+			in.ObjectStore.AzureAccountKey = get("spec.objectStore.azure.accountKey", o.Azure.AccountKey)
+		case o.Google != nil:
+			in.ObjectStore.GoogleAccountKey = get("spec.objectStore.google.accountKey", o.Google.AccountKey)
+		}
+	}
+	return in, fs
 }
 
 // resolve resolves a reference, turning a failure into a finding on the
@@ -106,25 +168,4 @@ func resolve(res *secrets.Resolver, field string, ref v1alpha1.SecretRef) (secre
 		sub = ".key"
 	}
 	return secrets.Value{}, &diag.Finding{Severity: diag.Error, Field: field + sub, File: ref.File, Message: err.Error()}
-}
-
-// toKubeObjects converts a request's output to KRM objects, placed next to
-// the request for orchestrators that write items to files.
-func toKubeObjects(out *transform.Output, req request) ([]*sdk.KubeObject, error) {
-	data, err := yaml.Marshal(out.ClusterPair)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the ClusterPair: %w", err)
-	}
-	obj, err := sdk.ParseKubeObject(data)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the ClusterPair: %w", err)
-	}
-	if p := outputPath(req, obj.GetKind(), obj.GetName()); p != "" {
-		for _, a := range []string{sdk.PathAnnotation, legacyPathAnnotation} {
-			if err := obj.SetAnnotation(a, p); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return []*sdk.KubeObject{obj}, nil
 }

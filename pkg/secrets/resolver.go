@@ -82,3 +82,9 @@ func (r *Resolver) read(file string, format Format, allowPlaintext bool) cached 
 	}
 	return cached{doc: doc, err: err}
 }
+
+// ReadFile reads a file under the resolver's root, confined like every
+// referenced file, without decrypting it.
+func (r *Resolver) ReadFile(file string) ([]byte, error) {
+	return r.root.ReadFile(file)
+}

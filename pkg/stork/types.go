@@ -133,3 +133,41 @@ type Context struct {
 	AuthInfo  string `json:"user"`
 	Namespace string `json:"namespace,omitempty"`
 }
+
+const (
+	// BackupLocationKind is the kind of a BackupLocation.
+	BackupLocationKind = "BackupLocation"
+	// OptionBackupLocation is the ClusterPair option naming the BackupLocation
+	// (in the pair's namespace) that holds the object-store credentials.
+	OptionBackupLocation = "backuplocation"
+	// AnnotationSkipResource makes Stork leave an object out of migrations.
+	AnnotationSkipResource = "stork.libopenstorage.org/skip-resource"
+	// AnnotationCreatedByStork makes Stork delete a BackupLocation (and its
+	// Secret) together with the pair; never set on GitOps-owned objects.
+	AnnotationCreatedByStork = "stork.libopenstorage.org/created-by-stork"
+)
+
+// BackupLocation is stork.libopenstorage.org/v1alpha1 BackupLocation. It has
+// no spec: location is a top-level field.
+type BackupLocation struct {
+	APIVersion string             `json:"apiVersion"`
+	Kind       string             `json:"kind"`
+	Metadata   ObjectMeta         `json:"metadata"`
+	Location   BackupLocationItem `json:"location"`
+}
+
+// BackupLocationItem is the location of a BackupLocation. Everything but the
+// type comes from the Secret named by SecretConfig.
+type BackupLocationItem struct {
+	Type         string `json:"type"`
+	SecretConfig string `json:"secretConfig"`
+}
+
+// Secret is a core v1 Opaque Secret.
+type Secret struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Metadata   ObjectMeta        `json:"metadata"`
+	Type       string            `json:"type"`
+	Data       map[string][]byte `json:"data"`
+}

@@ -42,6 +42,18 @@ type ClusterPairRequestSpec struct {
 	Mode Mode `json:"mode,omitempty"`
 	// Rancher holds Rancher project mappings, for clusters managed by Rancher.
 	Rancher *Rancher `json:"rancher,omitempty"`
+	// ObjectStore gives Portworx the object store that async DR on cloud
+	// clusters needs: rendered as a Secret and a BackupLocation (on both
+	// clusters for a bidirectional pair), or a reference to an existing
+	// BackupLocation.
+	ObjectStore *ObjectStore `json:"objectStore,omitempty"`
+	// Reverse asks for the reverse pair too: a ClusterPair on the destination
+	// cluster that points back at the source. Which side a render emits is
+	// chosen where it runs (CLUSTERPAIR_SIDE=source|destination).
+	Reverse *Reverse `json:"reverse,omitempty"`
+	// Output controls how rendered objects are emitted: SOPS-encrypted for
+	// Flux and in-place kpt renders, or explicitly in plaintext.
+	Output *Output `json:"output,omitempty"`
 }
 
 // Destination is the destination cluster.
@@ -114,4 +126,168 @@ type Rancher struct {
 	// ProjectMappings maps source project IDs to destination project IDs, either
 	// as a map or in storkctl's string form "a=b,c-1:p-a=c-2:p-b".
 	ProjectMappings ProjectMappings `json:"projectMappings"`
+}
+
+// ObjectStoreProvider is an object store type Portworx supports.
+type ObjectStoreProvider string
+
+const (
+	// ProviderS3 is Amazon S3 or an S3-compatible store.
+	ProviderS3 ObjectStoreProvider = "s3"
+	// ProviderAzure is Azure Blob Storage.
+	ProviderAzure ObjectStoreProvider = "azure"
+	// ProviderGoogle is Google Cloud Storage.
+	ProviderGoogle ObjectStoreProvider = "google"
+	// ProviderNFS is an NFS export.
+	ProviderNFS ObjectStoreProvider = "nfs"
+)
+
+// ObjectStoreProviders lists the accepted providers, in documentation order.
+var ObjectStoreProviders = []ObjectStoreProvider{ProviderS3, ProviderAzure, ProviderGoogle, ProviderNFS}
+
+// ObjectStore is either Existing or a Provider with its settings.
+type ObjectStore struct {
+	// Existing names a BackupLocation (and its Secret) managed elsewhere, in
+	// the pair's namespace on both clusters. Nothing is rendered for it.
+	Existing string `json:"existing,omitempty"`
+	// Name of the rendered Secret and BackupLocation; default: the pair's name.
+	Name string `json:"name,omitempty"`
+	// Provider is s3, azure, google or nfs.
+	Provider ObjectStoreProvider `json:"provider,omitempty"`
+	// Bucket is the bucket (s3, google) or container (azure).
+	Bucket string `json:"bucket,omitempty"`
+	// EncryptionKey optionally encrypts the data Portworx writes to the store.
+	EncryptionKey *SecretRef `json:"encryptionKey,omitempty"`
+	// S3 settings, with provider s3.
+	S3 *S3ObjectStore `json:"s3,omitempty"`
+	// Azure settings, with provider azure.
+	Azure *AzureObjectStore `json:"azure,omitempty"`
+	// Google settings, with provider google.
+	Google *GoogleObjectStore `json:"google,omitempty"`
+	// NFS settings, with provider nfs.
+	NFS *NFSObjectStore `json:"nfs,omitempty"`
+}
+
+// S3ObjectStore holds the settings of an S3 or S3-compatible store.
+type S3ObjectStore struct {
+	// Endpoint is the host[:port] of the S3 API; default s3.amazonaws.com.
+	Endpoint string `json:"endpoint,omitempty"`
+	// Region; default us-east-1.
+	Region string `json:"region,omitempty"`
+	// DisableSSL talks plain HTTP to the endpoint.
+	DisableSSL bool `json:"disableSSL,omitempty"`
+	// StorageClass of the objects written, e.g. STANDARD or STANDARD_IA.
+	StorageClass string `json:"storageClass,omitempty"`
+	// SSE is the server-side encryption: AES256 or aws:kms.
+	SSE string `json:"sse,omitempty"`
+	// AccessKeyID references the access key ID.
+	AccessKeyID SecretRef `json:"accessKeyID"`
+	// SecretAccessKey references the secret access key.
+	SecretAccessKey SecretRef `json:"secretAccessKey"`
+}
+
+// AzureObjectStore holds the settings of an Azure Blob Storage account.
+type AzureObjectStore struct {
+	// AccountName is the storage account name.
+	AccountName string `json:"accountName"`
+	// AccountKey references the storage account key.
+	AccountKey SecretRef `json:"accountKey"`
+	// Environment is the Azure cloud: AzurePublicCloud (default),
+	// AzureUSGovernmentCloud, AzureChinaCloud or AzureGermanCloud.
+	Environment string `json:"environment,omitempty"`
+	// ResourceGroup of the storage account.
+	ResourceGroup string `json:"resourceGroup,omitempty"`
+}
+
+// GoogleObjectStore holds the settings of a Google Cloud Storage bucket.
+type GoogleObjectStore struct {
+	// ProjectID is the Google Cloud project.
+	ProjectID string `json:"projectID"`
+	// AccountKey references a service-account JSON key.
+	AccountKey SecretRef `json:"accountKey"`
+}
+
+// NFSObjectStore holds the settings of an NFS export.
+type NFSObjectStore struct {
+	// Server is the NFS server's host name or IP address.
+	Server string `json:"server"`
+	// ExportPath is the exported directory, an absolute path.
+	ExportPath string `json:"exportPath"`
+	// SubPath is a directory under the export to use.
+	SubPath string `json:"subPath,omitempty"`
+	// MountOptions are NFS mount options, e.g. "nfsvers=4.1".
+	MountOptions string `json:"mountOptions,omitempty"`
+	// TimeoutSeconds is the NFS I/O timeout, 1-30; default 5.
+	TimeoutSeconds int `json:"timeoutSeconds,omitempty"`
+}
+
+// Reverse describes the reverse pair, applied to the destination cluster.
+type Reverse struct {
+	// Name of the reverse ClusterPair; default: the forward pair's name.
+	Name string `json:"name,omitempty"`
+	// Kubeconfig reaches the source cluster from the destination.
+	Kubeconfig KubeconfigSource `json:"kubeconfig"`
+	// Storage is the source cluster's Portworx endpoint and token; required
+	// when spec.storage is set.
+	Storage *Storage `json:"storage,omitempty"`
+	// Output overrides spec.output for the objects of the destination side
+	// (the destination cluster usually has its own decryption key).
+	Output *Output `json:"output,omitempty"`
+}
+
+// PlaintextAllow is the one accepted value of Output.Plaintext.
+const PlaintextAllow = "allow"
+
+// Output controls how rendered objects are emitted.
+type Output struct {
+	// Encrypt SOPS-encrypts every rendered object (spec, data and stringData
+	// only; metadata stays readable) to these recipients.
+	Encrypt *Encryption `json:"encrypt,omitempty"`
+	// Plaintext: "allow" accepts writing plaintext objects where the function
+	// can tell its output goes back to disk (kpt render).
+	Plaintext string `json:"plaintext,omitempty"`
+	// File is where the encrypted output of this side is committed, relative
+	// to the request, when it is rendered to a file outside kpt (e.g.
+	// `kustomize build > FILE` in CI). It is read, never written: when it
+	// decrypts to exactly the new rendering, its ciphertext is kept.
+	File string `json:"file,omitempty"`
+}
+
+// Recipients are SOPS master keys.
+type Recipients struct {
+	// Age recipients (age1...).
+	Age []string `json:"age,omitempty"`
+	// PGP fingerprints.
+	PGP []string `json:"pgp,omitempty"`
+	// AWSKMS keys.
+	AWSKMS []AWSKMSKey `json:"awsKms,omitempty"`
+	// GCPKMS resource IDs.
+	GCPKMS []string `json:"gcpKms,omitempty"`
+	// AzureKeyVault key URLs.
+	AzureKeyVault []string `json:"azureKeyVault,omitempty"`
+	// HCVaultTransit key URIs.
+	HCVaultTransit []string `json:"hcVaultTransit,omitempty"`
+}
+
+// AWSKMSKey is an AWS KMS key.
+type AWSKMSKey struct {
+	// ARN of the key.
+	ARN string `json:"arn"`
+	// Role to assume, optional.
+	Role string `json:"role,omitempty"`
+	// Profile of the AWS config to use, optional.
+	Profile string `json:"profile,omitempty"`
+	// Context is the KMS encryption context, optional.
+	Context map[string]string `json:"context,omitempty"`
+}
+
+// Encryption lists the recipients of encrypted output: either directly (one
+// key group; any key decrypts) or as key groups with a Shamir threshold.
+type Encryption struct {
+	Recipients `json:",inline"`
+	// KeyGroups, instead of the recipients above: each group holds a share
+	// of the data key.
+	KeyGroups []Recipients `json:"keyGroups,omitempty"`
+	// ShamirThreshold is how many key groups decrypt; default: all.
+	ShamirThreshold int `json:"shamirThreshold,omitempty"`
 }

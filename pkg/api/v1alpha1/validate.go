@@ -30,6 +30,15 @@ func (r *ClusterPairRequest) Validate() diag.Findings {
 	if spec.Rancher != nil {
 		validateRancher(&fs, "spec.rancher.projectMappings", spec.Rancher.ProjectMappings)
 	}
+	if spec.ObjectStore != nil {
+		validateObjectStore(&fs, spec)
+	}
+	if spec.Reverse != nil {
+		validateReverse(&fs, spec)
+	}
+	if spec.Output != nil {
+		validateOutput(&fs, "spec.output", *spec.Output)
+	}
 	return fs
 }
 
@@ -191,6 +200,9 @@ func validateMode(fs *diag.Findings, spec ClusterPairRequestSpec) {
 			fs.Errorf("spec.mode", "%s pairs two Portworx clusters: spec.storage (ip, port, token) is required", spec.Mode)
 		}
 	case ModeSyncDR:
+		if spec.ObjectStore != nil {
+			fs.Errorf("spec.objectStore", "must be omitted with mode sync-dr: there is no storage pairing")
+		}
 		if spec.Storage != nil {
 			fs.Errorf("spec.storage", "must be omitted with mode sync-dr: both clusters share one storage fabric, and a token would make Stork attempt storage pairing")
 		}

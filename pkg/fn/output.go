@@ -1,0 +1,241 @@
+package fn
+
+import (
+	"encoding/json"
+	"fmt"
+	"path"
+	"reflect"
+	"strings"
+
+	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
+	"sigs.k8s.io/yaml"
+
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/transform"
+)
+
+// EncryptedRegex selects what of a rendered object is encrypted: everything
+// under spec, data and stringData. apiVersion, kind and metadata stay
+// readable for review, for kustomize and kpt, and for Flux.
+const EncryptedRegex = "^(spec|data|stringData)$"
+
+// outputFor returns the output settings of a side (the zero Output if none).
+func outputFor(cpr *v1alpha1.ClusterPairRequest, side transform.Side) v1alpha1.Output {
+	if side == transform.SideDestination && cpr.Spec.Reverse != nil && cpr.Spec.Reverse.Output != nil {
+		return *cpr.Spec.Reverse.Output
+	}
+	if cpr.Spec.Output != nil {
+		return *cpr.Spec.Output
+	}
+	return v1alpha1.Output{}
+}
+
+// outputField is the request field holding a side's output settings.
+func outputField(cpr *v1alpha1.ClusterPairRequest, side transform.Side) string {
+	if side == transform.SideDestination && cpr.Spec.Reverse != nil && cpr.Spec.Reverse.Output != nil {
+		return "spec.reverse.output"
+	}
+	return "spec.output"
+}
+
+// plaintextGuard refuses to render plaintext credentials where the output is
+// written back into the package (kpt render, which sets package-path),
+// unless the request explicitly allows it.
+func plaintextGuard(req request, output v1alpha1.Output, side transform.Side) *diag.Finding {
+	if req.object.GetAnnotation(PackagePathAnnotation) == "" || output.Encrypt != nil || output.Plaintext == v1alpha1.PlaintextAllow {
+		return nil
+	}
+	field := "spec.output.encrypt"
+	if side == transform.SideDestination {
+		field = "spec.reverse.output.encrypt"
+	}
+	return &diag.Finding{Severity: diag.Error, Field: field, Message: "kpt writes this render back into the package, so the ClusterPair's credentials would land on disk in plaintext: set output.encrypt (SOPS recipients), or output.plaintext: allow to accept that explicitly"}
+}
+
+// emit turns a side's rendered objects into KRM objects: encoded, placed
+// next to the request, and SOPS-encrypted when the output asks for it,
+// keeping earlier ciphertext whenever it still decrypts to the same object.
+func (r *renderer) emit(req request, res *secrets.Resolver, out *transform.Output, output v1alpha1.Output) ([]*sdk.KubeObject, diag.Findings) {
+	var fs diag.Findings
+	var previous []*sdk.KubeObject
+	if output.Encrypt != nil {
+		previous = append(previous, r.items...)
+		if output.File != "" {
+			prev, f := previousFromFile(res, output.File)
+			if f != nil {
+				fs.Add(*f)
+			}
+			previous = append(previous, prev...)
+		}
+	}
+	var objects []*sdk.KubeObject
+	for _, o := range out.Objects() {
+		plain, err := yaml.Marshal(o)
+		if err != nil {
+			fs.Errorf("", "encoding a rendered object: %s", err)
+			return nil, fs
+		}
+		obj, err := sdk.ParseKubeObject(plain)
+		if err != nil {
+			fs.Errorf("", "encoding a rendered object: %s", err)
+			return nil, fs
+		}
+		if output.Encrypt != nil {
+			enc, f := r.encrypt(obj, plain, previous, *output.Encrypt)
+			if f != nil {
+				fs.Add(*f)
+				if f.Severity == diag.Error {
+					return nil, fs
+				}
+			}
+			obj = enc
+		}
+		if p := outputPath(req, obj.GetKind(), obj.GetName()); p != "" && obj.PathAnnotation() != p {
+			for _, a := range []string{sdk.PathAnnotation, legacyPathAnnotation} {
+				if err := obj.SetAnnotation(a, p); err != nil {
+					fs.Errorf("", "annotating a rendered object: %s", err)
+					return nil, fs
+				}
+			}
+		}
+		objects = append(objects, obj)
+	}
+	return objects, fs
+}
+
+// encrypt returns the earlier encrypted version of obj when it decrypts to
+// the same object, and a fresh encryption otherwise. A warning says when an
+// earlier version exists but cannot be decrypted here.
+func (r *renderer) encrypt(obj *sdk.KubeObject, plain []byte, previous []*sdk.KubeObject, enc v1alpha1.Encryption) (*sdk.KubeObject, *diag.Finding) {
+	var warning *diag.Finding
+	if prev := findEncrypted(previous, obj); prev != nil {
+		same, err := r.samePlaintext(prev, plain)
+		switch {
+		case err != nil:
+			warning = &diag.Finding{Severity: diag.Warning, Field: "spec.output.encrypt", Message: fmt.Sprintf("the earlier encrypted %s %s cannot be decrypted here (%s), so it is re-encrypted and its ciphertext changes; add a recipient whose key this renderer holds to keep renders stable", obj.GetKind(), obj.GetName(), secrets.ReasonOf(err))}
+		case same:
+			return prev, nil
+		}
+	}
+	ciphertext, err := secrets.EncryptYAML(plain, secrets.EncryptOptions{
+		Groups:           keyGroups(enc),
+		ShamirThreshold:  enc.ShamirThreshold,
+		EncryptedRegex:   EncryptedRegex,
+		MACOnlyEncrypted: true,
+	})
+	if err != nil {
+		return nil, &diag.Finding{Severity: diag.Error, Field: "spec.output.encrypt", Message: fmt.Sprintf("encrypting the %s: %s", obj.GetKind(), err)}
+	}
+	out, err := sdk.ParseKubeObject(ciphertext)
+	if err != nil {
+		return nil, &diag.Finding{Severity: diag.Error, Field: "spec.output.encrypt", Message: fmt.Sprintf("encrypting the %s: the result does not parse: %s", obj.GetKind(), err)}
+	}
+	return out, warning
+}
+
+// findEncrypted returns the SOPS-encrypted object of obj's identity, if any.
+func findEncrypted(objects []*sdk.KubeObject, obj *sdk.KubeObject) *sdk.KubeObject {
+	for _, o := range objects {
+		if o.GetAPIVersion() == obj.GetAPIVersion() && o.GetKind() == obj.GetKind() && o.GetNamespace() == obj.GetNamespace() && o.GetName() == obj.GetName() {
+			if _, found, _ := o.NestedSubObject("sops"); found {
+				return o
+			}
+		}
+	}
+	return nil
+}
+
+// previousFromFile reads the committed encrypted output of a side.
+func previousFromFile(res *secrets.Resolver, file string) ([]*sdk.KubeObject, *diag.Finding) {
+	data, err := res.ReadFile(file)
+	if secrets.ReasonOf(err) == secrets.ReasonNotFound {
+		return nil, nil // first render
+	}
+	if err != nil {
+		return nil, &diag.Finding{Severity: diag.Error, Field: "spec.output.file", File: file, Message: err.Error()}
+	}
+	objs, err := sdk.ParseKubeObjects(data)
+	if err != nil {
+		return nil, &diag.Finding{Severity: diag.Warning, Field: "spec.output.file", File: file, Message: "is not a YAML stream of objects; it is ignored and the output re-encrypted"}
+	}
+	return objs, nil
+}
+
+// samePlaintext decrypts an earlier encrypted object and compares it with a
+// new plaintext rendering, ignoring annotations that orchestrators add.
+func (r *renderer) samePlaintext(prev *sdk.KubeObject, plain []byte) (bool, error) {
+	doc, err := r.decryptor.Decrypt("earlier output", []byte(prev.String()), secrets.FormatYAML)
+	if err != nil {
+		return false, err
+	}
+	old, err := doc.Whole("earlier output")
+	if err != nil {
+		return false, err
+	}
+	a, errA := normalized(old.Bytes())
+	b, errB := normalized(plain)
+	if errA != nil || errB != nil {
+		return false, nil
+	}
+	return reflect.DeepEqual(a, b), nil
+}
+
+// orchestratorAnnotations are prefixes of annotations kustomize and kpt add.
+var orchestratorAnnotations = []string{"internal.config.kubernetes.io/", "config.kubernetes.io/path", "config.kubernetes.io/index", "config.k8s.io/id", "kustomize.config.k8s.io/"}
+
+func normalized(data []byte) (map[string]any, error) {
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(js, &m); err != nil {
+		return nil, err
+	}
+	delete(m, "sops")
+	if meta, ok := m["metadata"].(map[string]any); ok {
+		if ann, ok := meta["annotations"].(map[string]any); ok {
+			for k := range ann {
+				for _, p := range orchestratorAnnotations {
+					if strings.HasPrefix(k, p) {
+						delete(ann, k)
+					}
+				}
+			}
+			if len(ann) == 0 {
+				delete(meta, "annotations")
+			}
+		}
+	}
+	return m, nil
+}
+
+// keyGroups converts the request's recipients to the secrets package's.
+func keyGroups(e v1alpha1.Encryption) []secrets.KeyGroup {
+	conv := func(r v1alpha1.Recipients) secrets.KeyGroup {
+		g := secrets.KeyGroup{Age: r.Age, PGP: r.PGP, GCPKMS: r.GCPKMS, AzureKeyVault: r.AzureKeyVault, HCVaultTransit: r.HCVaultTransit}
+		for _, k := range r.AWSKMS {
+			g.AWSKMS = append(g.AWSKMS, secrets.AWSKMSKey{ARN: k.ARN, Role: k.Role, Profile: k.Profile, Context: k.Context})
+		}
+		return g
+	}
+	if len(e.KeyGroups) == 0 {
+		return []secrets.KeyGroup{conv(e.Recipients)}
+	}
+	groups := make([]secrets.KeyGroup, len(e.KeyGroups))
+	for i, g := range e.KeyGroups {
+		groups[i] = conv(g)
+	}
+	return groups
+}
+
+// outputPath places a rendered object next to its request (for kpt, which
+// writes items to their path annotation).
+func outputPath(req request, kind, name string) string {
+	if req.file == "" {
+		return ""
+	}
+	return path.Join(path.Dir(req.file), strings.ToLower(kind)+"_"+name+".yaml")
+}
