@@ -54,6 +54,11 @@ enc "$DEMO" token-ws.txt $T/token-ws.enc
 enc "$DEMO" secrets.yaml $T/secrets.yaml
 enc "$DEMO" px.env $T/px.env
 (cd "$work" && "$SOPS" --disable-version-check --mac-only-encrypted encrypt --age "$DEMO" secrets.yaml) > $T/secrets-mac-only.yaml
+enc "$DEMO" source-kubeconfig.yaml $T/source-kubeconfig.yaml
+enc "$DEMO" source-token.txt $T/source-token.enc
+enc "$DEMO" objectstore.yaml $T/objectstore.yaml
+enc "$DEMO" gcp-key.json $T/gcp-key.json
+enc "$DEMO" gcp-key-incomplete.json $T/gcp-key-incomplete.json
 cp "$work/px-plain.txt" $T/token-plaintext.txt
 # Damaged files: cut in half (sops metadata lost), and a MAC taken from another file.
 head -c "$(( $(wc -c < $T/kubeconfig.yaml) / 2 ))" $T/kubeconfig.yaml > $T/kubeconfig-truncated.yaml
@@ -69,4 +74,9 @@ PY
 E=examples/kustomize
 enc "$DEMO" kubeconfig.yaml $E/destination-kubeconfig.yaml
 enc "$DEMO" token.txt $E/px-token.enc
-echo "gen-fixtures: wrote $T/ and $E/ (recipient $DEMO)"
+# The Argo CD fleet example: one pair per directory.
+for P in examples/argocd/pairs/*/; do
+  enc "$DEMO" kubeconfig.yaml "${P}destination-kubeconfig.yaml"
+  enc "$DEMO" token.txt "${P}px-token.enc"
+done
+echo "gen-fixtures: wrote $T/, $E/ and examples/argocd/pairs/ (recipient $DEMO)"

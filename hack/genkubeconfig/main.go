@@ -8,14 +8,17 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -140,12 +143,61 @@ func run(dir string) error {
 		return err
 	}
 
+	// The source cluster, for reverse pairs.
+	srcCA, srcCACert, srcCAKey, err := newCA("demo-source-ca")
+	if err != nil {
+		return err
+	}
+	srcClient, err := newClient("clusterpair-demo-reverse", srcCACert, srcCAKey)
+	if err != nil {
+		return err
+	}
+	source := clientcmdapi.NewConfig()
+	source.Clusters["source"] = &clientcmdapi.Cluster{Server: "https://source.example.com:6443", CertificateAuthorityData: srcCA}
+	source.AuthInfos["source-admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: srcClient.cert, ClientKeyData: srcClient.key}
+	source.Contexts["source"] = &clientcmdapi.Context{Cluster: "source", AuthInfo: "source-admin"}
+	source.CurrentContext = "source"
+	if err := writeKC("source-kubeconfig.yaml", source); err != nil {
+		return err
+	}
+
+	// A made-up Google service-account key (a real RSA key that signs nothing).
+	saKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return err
+	}
+	saDER, err := x509.MarshalPKCS8PrivateKey(saKey)
+	if err != nil {
+		return err
+	}
+	sa := map[string]string{
+		"type": "service_account", "project_id": "demo-dr-project", "private_key_id": token()[:40],
+		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: saDER})),
+		"client_email": "px-backup@demo-dr-project.iam.gserviceaccount.com", "client_id": "104242424242424242424",
+		"auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri": "https://oauth2.googleapis.com/token",
+	}
+	saJSON, err := json.MarshalIndent(sa, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "gcp-key.json"), saJSON, 0o600); err != nil {
+		return err
+	}
+	delete(sa, "private_key")
+	badJSON, _ := json.MarshalIndent(sa, "", "  ")
+	if err := os.WriteFile(filepath.Join(dir, "gcp-key-incomplete.json"), badJSON, 0o600); err != nil {
+		return err
+	}
+
 	for name, content := range map[string]string{
-		"token.txt":    "px-" + token() + "\n",
-		"secrets.yaml": "portworx:\n  token: px-" + token() + "\n  endpoint: px.destination.example.com\n",
-		"token-ws.txt": "px-" + token() + " trailing-part\n",
-		"px.env":       "PX_TOKEN=px-" + token() + "\n",
-		"px-plain.txt": "px-plaintext-" + token() + "\n",
+		"objectstore.yaml": "s3:\n  accessKeyID: AKIA" + strings.ToUpper(token()[:16]) + "\n  secretAccessKey: " + token() + "\n" +
+			"azure:\n  accountKey: " + token() + token() + "==\n" + "encryptionKey: enc-" + token() + "\n",
+		"source-token.txt": "px-source-" + token() + "\n",
+		"token.txt":        "px-" + token() + "\n",
+		"secrets.yaml":     "portworx:\n  token: px-" + token() + "\n  endpoint: px.destination.example.com\n",
+		"token-ws.txt":     "px-" + token() + " trailing-part\n",
+		"px.env":           "PX_TOKEN=px-" + token() + "\n",
+		"px-plain.txt":     "px-plaintext-" + token() + "\n",
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
 			return err

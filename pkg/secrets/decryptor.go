@@ -89,8 +89,15 @@ func (*SOPSDecryptor) Decrypt(file string, data []byte, format Format) (*Documen
 func loadError(file string, data []byte, format Format, err error) error {
 	hasValues := bytes.Contains(data, []byte("ENC[AES256_GCM,"))
 	hasMetadata := bytes.Contains(data, []byte("sops"))
+	if format == FormatBinary {
+		// A binary file is sops JSON: its metadata is the "sops" key, not
+		// any mention of the word in a plaintext file.
+		hasMetadata = bytes.Contains(data, []byte(`"sops"`))
+	}
 	switch {
-	case errors.Is(err, sops.MetadataNotFound) && hasValues:
+	case hasValues && (errors.Is(err, sops.MetadataNotFound) || !hasMetadata):
+		// Cut before its metadata: neither plaintext (which AllowUnencrypted
+		// would accept, returning ciphertext as the secret) nor decryptable.
 		return newError(file, ReasonMalformed, "has SOPS-encrypted values but no sops metadata (truncated?)")
 	case errors.Is(err, sops.MetadataNotFound):
 		return newError(file, ReasonPlaintext, "is not SOPS-encrypted")

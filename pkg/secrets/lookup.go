@@ -43,16 +43,29 @@ func (d *Document) Lookup(file, key string) (Value, error) {
 			}
 			cur = next
 		case []any:
+			items := listItems(node)
 			idx, err := strconv.Atoi(seg)
-			if err != nil || idx < 0 || idx >= len(node) {
-				return Value{}, newError(file, ReasonKeyNotFound, "%s is a list of %d items; %q is not an index into it", walked, len(node), seg)
+			if err != nil || idx < 0 || idx >= len(items) {
+				return Value{}, newError(file, ReasonKeyNotFound, "%s is a list of %d items; %q is not an index into it", walked, len(items), seg)
 			}
-			cur = node[idx]
+			cur = items[idx]
 		default:
 			return Value{}, newError(file, ReasonKeyNotFound, "%s is a scalar; it has no key %q", walked, seg)
 		}
 	}
 	return scalarOrSubtree(file, key, cur)
+}
+
+// listItems returns the items of a list without the YAML comments that the
+// sops YAML store keeps among them, so that indexes count items only.
+func listItems(list []any) []any {
+	items := make([]any, 0, len(list))
+	for _, item := range list {
+		if _, ok := item.(sops.Comment); !ok {
+			items = append(items, item)
+		}
+	}
+	return items
 }
 
 func lookupBranch(b sops.TreeBranch, key string) (any, bool) {
@@ -102,6 +115,12 @@ func scalarOrSubtree(file, key string, v any) (Value, error) {
 		out, err := storeFor(FormatYAML).EmitPlainFile(sops.TreeBranches{x})
 		if err != nil {
 			return Value{}, newError(file, ReasonBadValue, "key %q holds a mapping that cannot be emitted as YAML", key)
+		}
+		return NewValue(out), nil
+	case []any:
+		out, err := storeFor(FormatYAML).EmitValue(x)
+		if err != nil {
+			return Value{}, newError(file, ReasonBadValue, "key %q holds a list that cannot be emitted as YAML", key)
 		}
 		return NewValue(out), nil
 	case nil:

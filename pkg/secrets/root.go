@@ -75,11 +75,19 @@ func (r *Root) openError(rel string, err error) error {
 	case errors.Is(err, fs.ErrPermission):
 		return newError(rel, ReasonUnreadable, "permission denied")
 	case errors.Is(err, syscall.ELOOP):
-		return newError(rel, ReasonEscapes, "too many levels of symbolic links")
+		return newError(rel, ReasonPath, "too many levels of symbolic links (a symlink loop?)")
 	case strings.Contains(err.Error(), "escapes from parent"):
 		return newError(rel, ReasonEscapes, "resolves (through a symlink) outside %q; only files under the request's directory are read", r.dir)
 	case errors.Is(err, syscall.ENOTDIR):
 		return newError(rel, ReasonNotFound, "a parent of the path is not a directory")
+	case errors.Is(err, syscall.ENXIO) || errors.Is(err, syscall.ENODEV):
+		// Opening a socket (or a device without a driver) fails before the
+		// type check after the open could run.
+		kind := "special file"
+		if info, serr := r.root.Stat(path.Clean(rel)); serr == nil {
+			kind = describeMode(info.Mode())
+		}
+		return newError(rel, ReasonNotRegular, "is a %s, not a regular file", kind)
 	default:
 		return newError(rel, ReasonUnreadable, "cannot open: %s", errText(err))
 	}

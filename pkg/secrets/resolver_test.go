@@ -1,0 +1,206 @@
+package secrets
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+)
+
+// countingDecryptor wraps a Decryptor and counts its calls per file.
+type countingDecryptor struct {
+	inner Decryptor
+
+	mu      sync.Mutex
+	decrypt map[string]int
+	parse   map[string]int
+}
+
+func newCounting(inner Decryptor) *countingDecryptor {
+	return &countingDecryptor{inner: inner, decrypt: map[string]int{}, parse: map[string]int{}}
+}
+
+func (c *countingDecryptor) Decrypt(file string, data []byte, format Format) (*Document, error) {
+	c.mu.Lock()
+	c.decrypt[file]++
+	c.mu.Unlock()
+	return c.inner.Decrypt(file, data, format)
+}
+
+func (c *countingDecryptor) Parse(file string, data []byte, format Format) (*Document, error) {
+	c.mu.Lock()
+	c.parse[file]++
+	c.mu.Unlock()
+	return c.inner.Parse(file, data, format)
+}
+
+func (c *countingDecryptor) counts(file string) (decrypt, parse int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.decrypt[file], c.parse[file]
+}
+
+func (c *countingDecryptor) assertCounts(t *testing.T, file string, decrypt, parse int) {
+	t.Helper()
+	d, p := c.counts(file)
+	if d != decrypt || p != parse {
+		t.Errorf("%s: Decrypt called %d times, Parse %d; want %d and %d", file, d, p, decrypt, parse)
+	}
+}
+
+func mustResolve(t *testing.T, res *Resolver, ref Ref) string {
+	t.Helper()
+	v, err := res.Resolve(ref)
+	if err != nil {
+		t.Fatalf("Resolve(%+v): %v", ref, err)
+	}
+	return v.Reveal()
+}
+
+func TestResolverDecryptsEachFileOnce(t *testing.T) {
+	testenv.UseDemoKey(t)
+	counter := newCounting(NewSOPSDecryptor())
+	res := NewResolver(openRoot(t, fixtureDir(t)), counter)
+
+	token := mustResolve(t, res, Ref{File: "secrets.yaml", Key: "portworx.token"})
+	endpoint := mustResolve(t, res, Ref{File: "secrets.yaml", Key: "portworx.endpoint"})
+	if token == endpoint || endpoint != "px.destination.example.com" {
+		t.Fatalf("two keys of one cached document: %d bytes and %q", len(token), endpoint)
+	}
+	if again := mustResolve(t, res, Ref{File: "secrets.yaml", Key: "portworx.token"}); again != token {
+		t.Fatal("the same key resolved twice differs")
+	}
+	whole := mustResolve(t, res, Ref{File: "secrets.yaml"})
+	if whole == token {
+		t.Fatal("the whole file equals one key")
+	}
+	counter.assertCounts(t, "secrets.yaml", 1, 0)
+
+	// Another file is decrypted on its own, once.
+	mustResolve(t, res, Ref{File: "kubeconfig.yaml"})
+	mustResolve(t, res, Ref{File: "kubeconfig.yaml", Key: "current-context"})
+	counter.assertCounts(t, "kubeconfig.yaml", 1, 0)
+	counter.assertCounts(t, "secrets.yaml", 1, 0)
+
+	// Failures are cached too, and each reference still gets its error.
+	for range 3 {
+		_, err := res.Resolve(Ref{File: "kubeconfig-tampered.yaml", Key: "current-context"})
+		assertReason(t, err, ReasonTampered)
+	}
+	counter.assertCounts(t, "kubeconfig-tampered.yaml", 1, 0)
+	// A missing file never reaches the decryptor.
+	for range 2 {
+		_, err := res.Resolve(Ref{File: "missing.yaml"})
+		assertReason(t, err, ReasonNotFound)
+	}
+	counter.assertCounts(t, "missing.yaml", 0, 0)
+
+	// A key error on a cached document does not poison the other keys.
+	_, err := res.Resolve(Ref{File: "secrets.yaml", Key: "portworx.nope"})
+	assertReason(t, err, ReasonKeyNotFound)
+	if got := mustResolve(t, res, Ref{File: "secrets.yaml", Key: "portworx.token"}); got != token {
+		t.Fatal("a key error changed the cached document")
+	}
+	counter.assertCounts(t, "secrets.yaml", 1, 0)
+}
+
+func TestResolverCacheKeepsSettingsApart(t *testing.T) {
+	testenv.UseDemoKey(t)
+	plain := readFixture(t, "token-plaintext.txt")
+
+	t.Run("refused, then allowed, then refused", func(t *testing.T) {
+		counter := newCounting(NewSOPSDecryptor())
+		res := NewResolver(openRoot(t, fixtureDir(t)), counter)
+		_, err := res.Resolve(Ref{File: "token-plaintext.txt"})
+		assertReason(t, err, ReasonPlaintext)
+		if got := mustResolve(t, res, Ref{File: "token-plaintext.txt", AllowUnencrypted: true}); got != plain {
+			t.Fatalf("allowed plaintext = %q, want the file", got)
+		}
+		_, err = res.Resolve(Ref{File: "token-plaintext.txt"})
+		assertReason(t, err, ReasonPlaintext)
+		counter.assertCounts(t, "token-plaintext.txt", 2, 1)
+	})
+
+	t.Run("allowed first must not leak to a refusing reference", func(t *testing.T) {
+		counter := newCounting(NewSOPSDecryptor())
+		res := NewResolver(openRoot(t, fixtureDir(t)), counter)
+		if got := mustResolve(t, res, Ref{File: "token-plaintext.txt", AllowUnencrypted: true}); got != plain {
+			t.Fatalf("allowed plaintext = %q, want the file", got)
+		}
+		for range 2 {
+			_, err := res.Resolve(Ref{File: "token-plaintext.txt"})
+			assertReason(t, err, ReasonPlaintext)
+		}
+		if got := mustResolve(t, res, Ref{File: "token-plaintext.txt", AllowUnencrypted: true}); got != plain {
+			t.Fatalf("allowed plaintext (cached) = %q", got)
+		}
+		counter.assertCounts(t, "token-plaintext.txt", 2, 1)
+	})
+
+	t.Run("formats are cached apart", func(t *testing.T) {
+		counter := newCounting(NewSOPSDecryptor())
+		res := NewResolver(openRoot(t, fixtureDir(t)), counter)
+		token := mustResolve(t, res, Ref{File: "secrets.yaml", Key: "portworx.token"})
+		_, err := res.Resolve(Ref{File: "secrets.yaml", Format: "binary"})
+		assertReason(t, err, ReasonMalformed)
+		if got := mustResolve(t, res, Ref{File: "secrets.yaml", Format: "yaml", Key: "portworx.token"}); got != token {
+			t.Fatal("explicit yaml differs from inferred yaml")
+		}
+		// yaml inferred and yaml explicit are the same entry; binary is another.
+		counter.assertCounts(t, "secrets.yaml", 2, 0)
+	})
+
+	t.Run("encrypted file, plaintext allowed or not, same value", func(t *testing.T) {
+		counter := newCounting(NewSOPSDecryptor())
+		res := NewResolver(openRoot(t, fixtureDir(t)), counter)
+		a := mustResolve(t, res, Ref{File: "px.env", Key: "PX_TOKEN", AllowUnencrypted: true})
+		b := mustResolve(t, res, Ref{File: "px.env", Key: "PX_TOKEN"})
+		if a != b {
+			t.Fatal("allowing plaintext changed an encrypted file's value")
+		}
+		counter.assertCounts(t, "px.env", 2, 0)
+	})
+}
+
+func TestResolverConcurrent(t *testing.T) {
+	testenv.UseDemoKey(t)
+	counter := newCounting(NewSOPSDecryptor())
+	res := NewResolver(openRoot(t, fixtureDir(t)), counter)
+	want := map[string]string{}
+	refs := []Ref{
+		{File: "secrets.yaml", Key: "portworx.token"},
+		{File: "secrets.yaml", Key: "portworx.endpoint"},
+		{File: "px.env", Key: "PX_TOKEN"},
+		{File: "token.enc"},
+		{File: "kubeconfig.yaml", Key: "current-context"},
+	}
+	for _, ref := range refs {
+		want[fmt.Sprint(ref)] = mustResolve(t, NewResolver(openRoot(t, fixtureDir(t)), NewSOPSDecryptor()), ref)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for i := range 40 {
+		ref := refs[i%len(refs)]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := res.Resolve(ref)
+			if err != nil {
+				errs <- err
+				return
+			}
+			if v.Reveal() != want[fmt.Sprint(ref)] {
+				errs <- fmt.Errorf("%v: wrong value", ref)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for _, f := range []string{"secrets.yaml", "px.env", "token.enc", "kubeconfig.yaml"} {
+		counter.assertCounts(t, f, 1, 0)
+	}
+}
