@@ -12,6 +12,7 @@ import (
 
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/transform"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -26,7 +27,13 @@ func main() {
 	}
 }
 
+// sideEnv names the environment variables that select the side of a
+// bidirectional pair, in order of precedence. Argo CD passes an
+// Application's plugin env with the ARGOCD_ENV_ prefix.
+var sideEnv = []string{"CLUSTERPAIR_SIDE", "ARGOCD_ENV_CLUSTERPAIR_SIDE"}
+
 func newRootCommand() *cobra.Command {
+	var side string
 	root := &cobra.Command{
 		Use:   "clusterpair-fn",
 		Short: "Render Stork ClusterPairs from SOPS-encrypted ClusterPairRequests (a KRM function)",
@@ -41,7 +48,11 @@ Use it as a kustomize generator:
   kustomize build --enable-alpha-plugins --enable-exec DIR
 
 Errors and warnings are KRM results and one line each on stderr; any error
-means a non-zero exit and no rendered object.`,
+means a non-zero exit and no rendered object.
+
+A request with spec.reverse renders one pair per cluster: choose the side
+with --side or CLUSTERPAIR_SIDE (ARGOCD_ENV_CLUSTERPAIR_SIDE under an Argo CD
+plugin): "source" for the source cluster, "destination" for the other.`,
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -54,10 +65,32 @@ means a non-zero exit and no rendered object.`,
 			if err != nil {
 				return fmt.Errorf("finding the working directory: %w", err)
 			}
-			p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), WorkDir: wd, Log: cmd.ErrOrStderr()}
+			chosen, err := resolveSide(side, os.Getenv)
+			if err != nil {
+				return err
+			}
+			p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), WorkDir: wd, Log: cmd.ErrOrStderr(), Side: chosen}
 			return fn.Run(p, cmd.InOrStdin(), cmd.OutOrStdout())
 		},
 	}
+	root.Flags().StringVar(&side, "side", "", `side of a bidirectional pair to render: "source" or "destination" (default from $CLUSTERPAIR_SIDE)`)
 	root.SetVersionTemplate("clusterpair-fn {{.Version}}\n")
+	root.AddCommand(newBuildCommand())
 	return root
+}
+
+// resolveSide returns the side from the flag, else from the environment.
+func resolveSide(flag string, getenv func(string) string) (transform.Side, error) {
+	value, source := flag, "--side"
+	for _, name := range sideEnv {
+		if value != "" {
+			break
+		}
+		value, source = getenv(name), name
+	}
+	switch transform.Side(value) {
+	case "", transform.SideSource, transform.SideDestination:
+		return transform.Side(value), nil
+	}
+	return "", fmt.Errorf("%s=%q: the side must be %q or %q", source, value, transform.SideSource, transform.SideDestination)
 }

@@ -51,3 +51,32 @@ func TestRunsAsFunction(t *testing.T) {
 		t.Errorf("stdout=%q stderr=%q", out, stderr)
 	}
 }
+
+func TestResolveSide(t *testing.T) {
+	env := func(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
+	cases := []struct {
+		flag    string
+		vars    map[string]string
+		want    string
+		wantErr string
+	}{
+		{want: ""},
+		{flag: "destination", vars: map[string]string{"CLUSTERPAIR_SIDE": "source"}, want: "destination"},
+		{vars: map[string]string{"CLUSTERPAIR_SIDE": "source", "ARGOCD_ENV_CLUSTERPAIR_SIDE": "destination"}, want: "source"},
+		{vars: map[string]string{"ARGOCD_ENV_CLUSTERPAIR_SIDE": "destination"}, want: "destination"},
+		{flag: "dest", wantErr: `--side="dest"`},
+		{vars: map[string]string{"CLUSTERPAIR_SIDE": "Source"}, wantErr: `CLUSTERPAIR_SIDE="Source"`},
+	}
+	for _, c := range cases {
+		got, err := resolveSide(c.flag, env(c.vars))
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("resolveSide(%q, %v) error = %v, want %q", c.flag, c.vars, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil || string(got) != c.want {
+			t.Errorf("resolveSide(%q, %v) = %q, %v; want %q", c.flag, c.vars, got, err, c.want)
+		}
+	}
+}

@@ -13,13 +13,14 @@ import (
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/transform"
 )
 
 // TestGolden runs every case under testdata/golden as kustomize runs a
 // generator: the request is the functionConfig and a local-config copy of it
 // is the only item. The case directory holds request.yaml and, optionally, a
 // file "key" naming the age key available (demo, other or none; default
-// demo). The function's stdout and stderr are compared with expected.yaml and
+// demo) and a file "side" selecting the side of a bidirectional pair. The function's stdout and stderr are compared with expected.yaml and
 // expected.stderr (UPDATE_GOLDEN=1 rewrites them). Every case is also checked
 // for leaks: no plaintext secret of any fixture may appear on stderr, in the
 // results, or anywhere on stdout of a failing case.
@@ -84,7 +85,7 @@ func runCase(t *testing.T, dir string) (string, string, error) {
 	}
 	input := generatorInput(t, request)
 	var stdout, stderr bytes.Buffer
-	p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), WorkDir: work, Log: &stderr}
+	p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), WorkDir: work, Log: &stderr, Side: transform.Side(readOptional(t, dir, "side"))}
 	runErr := fn.Run(p, bytes.NewReader(input), &stdout)
 	// Messages may name the directory; make goldens independent of it.
 	norm := func(s string) string { return strings.ReplaceAll(s, work, "$WORK") }
@@ -92,9 +93,17 @@ func runCase(t *testing.T, dir string) (string, string, error) {
 }
 
 func readKey(t *testing.T, dir string) string {
-	data, err := os.ReadFile(filepath.Join(dir, "key"))
+	if key := readOptional(t, dir, "key"); key != "" {
+		return key
+	}
+	return "demo"
+}
+
+// readOptional returns the trimmed content of a case's file, or "".
+func readOptional(t *testing.T, dir, name string) string {
+	data, err := os.ReadFile(filepath.Join(dir, name))
 	if errors.Is(err, os.ErrNotExist) {
-		return "demo"
+		return ""
 	}
 	if err != nil {
 		t.Fatal(err)

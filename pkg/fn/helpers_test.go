@@ -35,7 +35,12 @@ func fixtureSecrets(t *testing.T) []string {
 	add(secrets.Ref{File: "secrets.yaml", Key: "portworx.token"})
 	add(secrets.Ref{File: "px.env", Key: "PX_TOKEN"})
 	add(secrets.Ref{File: "token-plaintext.txt", AllowUnencrypted: true})
-	for _, f := range []string{"kubeconfig.yaml", "kubeconfig-insecure.yaml", "kubeconfig-twoauth.yaml", "kubeconfig-expired.yaml"} {
+	add(secrets.Ref{File: "source-token.enc"})
+	add(secrets.Ref{File: "objectstore.yaml", Key: "s3.secretAccessKey"})
+	add(secrets.Ref{File: "objectstore.yaml", Key: "azure.accountKey"})
+	add(secrets.Ref{File: "objectstore.yaml", Key: "encryptionKey"})
+	add(secrets.Ref{File: "gcp-key.json", Key: "private_key_id"})
+	for _, f := range []string{"kubeconfig.yaml", "kubeconfig-insecure.yaml", "kubeconfig-twoauth.yaml", "kubeconfig-expired.yaml", "source-kubeconfig.yaml"} {
 		v, err := res.Resolve(secrets.Ref{File: f})
 		if err != nil {
 			t.Fatalf("decrypting fixture %s: %v", f, err)
