@@ -70,8 +70,8 @@ func validateEncryption(fs *diag.Findings, field string, e Encryption) {
 		}
 		validateRecipients(fs, gf, g)
 	}
-	if e.ShamirThreshold < 0 || (e.ShamirThreshold > 0 && e.ShamirThreshold > max(len(e.KeyGroups), 1)) {
-		fs.Errorf(field+".shamirThreshold", "%d must be between 1 and the number of key groups (%d)", e.ShamirThreshold, max(len(e.KeyGroups), 1))
+	if groups := max(len(e.KeyGroups), 1); e.ShamirThreshold != 0 && (e.ShamirThreshold < 2 || e.ShamirThreshold > groups) {
+		fs.Errorf(field+".shamirThreshold", "%d must be between 2 and the number of key groups (%d); omit it to require every group", e.ShamirThreshold, groups)
 	}
 }
 
