@@ -79,4 +79,8 @@ for P in examples/argocd/pairs/*/; do
   enc "$DEMO" kubeconfig.yaml "${P}destination-kubeconfig.yaml"
   enc "$DEMO" token.txt "${P}px-token.enc"
 done
+K=examples/kpt/secrets
+enc "$DEMO" kubeconfig.yaml $K/destination-kubeconfig.yaml
+enc "$DEMO" token.txt $K/px-token.enc
+echo "gen-fixtures: re-render examples/kpt and examples/flux (see their READMEs) after this" >&2
 echo "gen-fixtures: wrote $T/, $E/ and examples/argocd/pairs/ (recipient $DEMO)"

@@ -33,7 +33,7 @@ func main() {
 var sideEnv = []string{"CLUSTERPAIR_SIDE", "ARGOCD_ENV_CLUSTERPAIR_SIDE"}
 
 func newRootCommand() *cobra.Command {
-	var side string
+	var side, rootDir string
 	root := &cobra.Command{
 		Use:   "clusterpair-fn",
 		Short: "Render Stork ClusterPairs from SOPS-encrypted ClusterPairRequests (a KRM function)",
@@ -61,9 +61,12 @@ plugin): "source" for the source cluster, "destination" for the other.`,
 			if f, ok := cmd.InOrStdin().(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 				return errors.New("expects a KRM ResourceList on stdin (run it through kustomize or kpt); see --help")
 			}
-			wd, err := os.Getwd()
-			if err != nil {
-				return fmt.Errorf("finding the working directory: %w", err)
+			wd := rootDir
+			if wd == "" {
+				var err error
+				if wd, err = os.Getwd(); err != nil {
+					return fmt.Errorf("finding the working directory: %w", err)
+				}
 			}
 			chosen, err := resolveSide(side, os.Getenv)
 			if err != nil {
@@ -74,6 +77,7 @@ plugin): "source" for the source cluster, "destination" for the other.`,
 		},
 	}
 	root.Flags().StringVar(&side, "side", "", `side of a bidirectional pair to render: "source" or "destination" (default from $CLUSTERPAIR_SIDE)`)
+	root.Flags().StringVar(&rootDir, "root", "", "directory relative paths resolve against when the input does not name its package (kpt fn eval run from elsewhere); default: the working directory")
 	root.SetVersionTemplate("clusterpair-fn {{.Version}}\n")
 	root.AddCommand(newBuildCommand())
 	return root
