@@ -74,13 +74,26 @@ PY
 E=examples/kustomize
 enc "$DEMO" kubeconfig.yaml $E/destination-kubeconfig.yaml
 enc "$DEMO" token.txt $E/px-token.enc
-# The Argo CD fleet example: one pair per directory.
+# The Argo CD fleet example: one pair per directory (and the reverse
+# pair's files where the request has spec.reverse).
 for P in examples/argocd/pairs/*/; do
   enc "$DEMO" kubeconfig.yaml "${P}destination-kubeconfig.yaml"
   enc "$DEMO" token.txt "${P}px-token.enc"
+  if [ -f "${P}source-kubeconfig.yaml" ]; then
+    enc "$DEMO" kubeconfig.yaml "${P}source-kubeconfig.yaml"
+    enc "$DEMO" token.txt "${P}source-token.enc"
+  fi
 done
 K=examples/kpt/secrets
 enc "$DEMO" kubeconfig.yaml $K/destination-kubeconfig.yaml
 enc "$DEMO" token.txt $K/px-token.enc
+for d in examples/flux/pair/secrets examples/bidirectional/secrets; do
+  enc "$DEMO" kubeconfig.yaml $d/destination-kubeconfig.yaml
+  enc "$DEMO" token.txt $d/px-token.enc
+done
+B=examples/bidirectional/secrets
+enc "$DEMO" source-kubeconfig.yaml $B/source-kubeconfig.yaml
+enc "$DEMO" source-token.txt $B/source-token.enc
+enc "$DEMO" objectstore.yaml $B/objectstore.yaml
 echo "gen-fixtures: re-render examples/kpt and examples/flux (see their READMEs) after this" >&2
 echo "gen-fixtures: wrote $T/, $E/ and examples/argocd/pairs/ (recipient $DEMO)"
