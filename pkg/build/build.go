@@ -64,7 +64,7 @@ type Options struct {
 	// Dir is the kustomization directory; empty means ".".
 	Dir string
 	// Kustomize is the kustomize binary: a path, or a name looked up on
-	// PATH. Empty means "kustomize".
+	// this process's PATH (not Env's). Empty means "kustomize".
 	Kustomize string
 	// Env is kustomize's environment (and so the function's); nil inherits
 	// the current process's environment, including the sops key variables.

@@ -158,6 +158,45 @@ func TestDecodeUnknownFields(t *testing.T) {
 			doc:  header + "spec:\n  rancher: {projectMapping: {a: b}}\n",
 			want: []want{{"spec.rancher.projectMapping", `(did you mean "projectMappings"?)`}},
 		},
+		{
+			name: "object store settings and their secret references",
+			doc: header + "spec:\n  objectStore:\n    provider: s3\n    buckett: b\n    s3:\n      endpiont: minio\n" +
+				"      accessKeyID: {file: a, formt: yaml}\n",
+			want: []want{
+				{"spec.objectStore.buckett", `(did you mean "bucket"?)`},
+				{"spec.objectStore.s3.accessKeyID.formt", `(did you mean "format"?)`},
+				{"spec.objectStore.s3.endpiont", `(did you mean "endpoint"?)`},
+			},
+		},
+		{
+			name: "a provider's field under another provider",
+			doc:  header + "spec:\n  objectStore:\n    provider: nfs\n    nfs: {server: nfs, bucket: b}\n",
+			want: []want{{"spec.objectStore.nfs.bucket", "known fields here: exportPath, mountOptions, server, subPath, timeoutSeconds"}},
+		},
+		{
+			name: "reverse storage and kubeconfig",
+			doc: header + "spec:\n  reverse:\n    kubeconfig: {file: k, contex: a}\n" +
+				"    storage: {ip: px, tokne: {file: t}}\n",
+			want: []want{
+				{"spec.reverse.kubeconfig.contex", `(did you mean "context"?)`},
+				{"spec.reverse.storage.tokne", `(did you mean "token"?)`},
+			},
+		},
+		{
+			name: "output recipients, key groups and KMS keys",
+			doc: header + "spec:\n  output:\n    encrypt:\n      ages: [x]\n      keyGroups:\n        - {age: [x]}\n" +
+				"        - {awsKms: [{arn: a, rol: r}]}\n    plaintxt: allow\n",
+			want: []want{
+				{"spec.output.encrypt.ages", `(did you mean "age"?)`},
+				{"spec.output.encrypt.keyGroups[1].awsKms[0].rol", `(did you mean "role"?)`},
+				{"spec.output.plaintxt", `(did you mean "plaintext"?)`},
+			},
+		},
+		{
+			name: "shamirThreshold belongs to encrypt, not to a group",
+			doc:  header + "spec:\n  reverse:\n    output:\n      encrypt:\n        keyGroups: [{age: [x], shamirThreshold: 2}]\n",
+			want: []want{{"spec.reverse.output.encrypt.keyGroups[0].shamirThreshold", `unknown field "shamirThreshold"`}},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

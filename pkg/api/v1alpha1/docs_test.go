@@ -127,6 +127,35 @@ func TestAPIFieldPaths(t *testing.T) {
 	}
 }
 
+// The walk reaches the fields added for object stores, reverse pairs and
+// output: through pointers, into secret references, through the inline
+// Recipients of Encryption; list items (keyGroups, awsKms) are leaves, so
+// their fields are documented in prose and tables rather than as paths.
+func TestAPIFieldPathsNewFields(t *testing.T) {
+	paths := apiFieldPaths()
+	has := func(p string) bool {
+		i := sort.SearchStrings(paths, p)
+		return i < len(paths) && paths[i] == p
+	}
+	for _, want := range []string{
+		"spec.objectStore.existing", "spec.objectStore.encryptionKey.file",
+		"spec.objectStore.s3.accessKeyID.allowUnencrypted", "spec.objectStore.azure.resourceGroup",
+		"spec.objectStore.google.accountKey.key", "spec.objectStore.nfs.timeoutSeconds",
+		"spec.reverse.name", "spec.reverse.kubeconfig.server", "spec.reverse.storage.token.format",
+		"spec.output.encrypt.age", "spec.output.encrypt.keyGroups", "spec.output.encrypt.shamirThreshold",
+		"spec.reverse.output.encrypt.hcVaultTransit", "spec.reverse.output.file",
+	} {
+		if !has(want) {
+			t.Errorf("apiFieldPaths lacks %q", want)
+		}
+	}
+	for _, p := range paths {
+		if strings.Contains(p, "Recipients") || strings.Contains(p, ".keyGroups.") || strings.Contains(p, ".awsKms.") {
+			t.Errorf("apiFieldPaths has %q", p)
+		}
+	}
+}
+
 // The checkers catch what they are meant to catch.
 func TestDocsCheckers(t *testing.T) {
 	paths := []string{"spec", "spec.storage", "spec.storage.port"}

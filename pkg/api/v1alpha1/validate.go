@@ -24,7 +24,7 @@ func (r *ClusterPairRequest) Validate() diag.Findings {
 	spec := r.Spec
 	validateKubeconfig(&fs, "spec.destination.kubeconfig", spec.Destination.Kubeconfig)
 	if spec.Storage != nil {
-		validateStorage(&fs, "spec.storage", *spec.Storage)
+		validateStorage(&fs, "spec.storage", "the destination's", *spec.Storage)
 	}
 	validateMode(&fs, spec)
 	if spec.Rancher != nil {
@@ -82,10 +82,12 @@ func checkServerURL(s string) string {
 	return ""
 }
 
-func validateStorage(fs *diag.Findings, field string, s Storage) {
+// validateStorage checks a Portworx endpoint and token; whose names the
+// cluster it belongs to in messages ("the destination's").
+func validateStorage(fs *diag.Findings, field, whose string, s Storage) {
 	if s.IP == "" {
-		fs.Errorf(field+".ip", "is required: the destination's Portworx API host (IP address or DNS name)")
-	} else if msg := checkPortworxHost(s.IP); msg != "" {
+		fs.Errorf(field+".ip", "is required: %s Portworx API host (IP address or DNS name)", whose)
+	} else if msg := checkPortworxHost(s.IP, field+".port"); msg != "" {
 		fs.Errorf(field+".ip", "%q %s", s.IP, msg)
 	}
 	if s.Port < 1 || s.Port > 65535 {
@@ -96,7 +98,8 @@ func validateStorage(fs *diag.Findings, field string, s Storage) {
 
 // checkPortworxHost accepts an IP address or DNS name, optionally behind an
 // http:// or https:// scheme, as Stork passes ip through to Portworx.
-func checkPortworxHost(s string) string {
+// portField is the port field a host:port hint points to.
+func checkPortworxHost(s, portField string) string {
 	host, prefix := s, ""
 	if scheme, rest, ok := strings.Cut(s, "://"); ok {
 		if scheme != "http" && scheme != "https" {
@@ -115,7 +118,7 @@ func checkPortworxHost(s string) string {
 			if prefix != "" {
 				h = "[" + h + "]" // a URL needs the brackets
 			}
-			return fmt.Sprintf("must not include a port: set spec.storage.port: %s and ip: %s%s", p, prefix, h)
+			return fmt.Sprintf("must not include a port: set %s: %s and ip: %s%s", portField, p, prefix, h)
 		}
 		return "brackets may only enclose an IPv6 address"
 	}
@@ -123,7 +126,7 @@ func checkPortworxHost(s string) string {
 		return ""
 	}
 	if h, p, err := net.SplitHostPort(host); err == nil {
-		return fmt.Sprintf("must not include a port: set spec.storage.port: %s and ip: %s%s", p, prefix, h)
+		return fmt.Sprintf("must not include a port: set %s: %s and ip: %s%s", portField, p, prefix, h)
 	}
 	if looksNumeric(host) {
 		return "is not a valid IP address"

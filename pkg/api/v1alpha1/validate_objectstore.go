@@ -43,9 +43,10 @@ func validateObjectStore(fs *diag.Findings, spec ClusterPairRequestSpec) {
 	if o.EncryptionKey != nil {
 		validateSecretRef(fs, field+".encryptionKey", *o.EncryptionKey)
 	}
+	// In documentation order, not map order: findings must be deterministic.
 	settings := map[ObjectStoreProvider]bool{ProviderS3: o.S3 != nil, ProviderAzure: o.Azure != nil, ProviderGoogle: o.Google != nil, ProviderNFS: o.NFS != nil}
-	for p, set := range settings {
-		if set && p != o.Provider {
+	for _, p := range ObjectStoreProviders {
+		if settings[p] && p != o.Provider {
 			fs.Errorf(field+"."+string(p), "is set but provider is %q", o.Provider)
 		}
 	}
@@ -154,7 +155,7 @@ func parsePort(p string) (int, error) {
 func validateAzure(fs *diag.Findings, field string, o *ObjectStore) {
 	if o.Bucket == "" {
 		fs.Errorf(field+".bucket", "is required: the blob container")
-	} else if !azureContainer.MatchString(o.Bucket) {
+	} else if len(o.Bucket) > 63 || !azureContainer.MatchString(o.Bucket) { // the pattern counts "-x" as one repetition
 		fs.Errorf(field+".bucket", "%q is not a valid Azure container name: 3-63 lowercase letters, digits and single hyphens, starting with a letter or digit", o.Bucket)
 	}
 	a := o.Azure
@@ -211,7 +212,7 @@ func validateNFS(fs *diag.Findings, field string, o *ObjectStore) {
 	if !path.IsAbs(n.ExportPath) || path.Clean(n.ExportPath) != n.ExportPath {
 		fs.Errorf(field+".nfs.exportPath", "%q must be a clean absolute path, like /exports/px", n.ExportPath)
 	}
-	if n.SubPath != "" && (path.IsAbs(n.SubPath) || strings.HasPrefix(path.Clean(n.SubPath), "..")) {
+	if clean := path.Clean(n.SubPath); n.SubPath != "" && (path.IsAbs(n.SubPath) || clean == ".." || strings.HasPrefix(clean, "../")) {
 		fs.Errorf(field+".nfs.subPath", "%q must be a relative path under the export", n.SubPath)
 	}
 	if n.TimeoutSeconds < 1 || n.TimeoutSeconds > 30 {

@@ -19,7 +19,7 @@ func validateReverse(fs *diag.Findings, spec ClusterPairRequestSpec) {
 	case spec.Storage == nil && r.Storage != nil:
 		fs.Errorf(field+".storage", "must be omitted because spec.storage is: both directions pair storage, or neither does")
 	case r.Storage != nil:
-		validateStorage(fs, field+".storage", *r.Storage)
+		validateStorage(fs, field+".storage", "the source cluster's", *r.Storage)
 		if r.Storage.Token.File == spec.Storage.Token.File && r.Storage.Token.Key == spec.Storage.Token.Key && r.Storage.Token.File != "" {
 			fs.Errorf(field+".storage.token", "references the same token as spec.storage.token: each direction needs the token of the cluster it pairs with")
 		}
