@@ -49,7 +49,7 @@ func StorkConfig(kubeconfig []byte, opts KubeconfigOptions) (*stork.Config, diag
 		return nil, fs
 	}
 	if clientcmdapi.IsConfigEmpty(cfg) {
-		errf(opts.Field, "the decrypted kubeconfig is empty")
+		errf(opts.Field, "the decrypted file has no clusters, users or contexts: it is not a kubeconfig (if the kubeconfig is stored under a key of this file, set key)")
 		return nil, fs
 	}
 

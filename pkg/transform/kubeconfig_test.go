@@ -742,8 +742,8 @@ func TestStorkConfigInvalidInput(t *testing.T) {
 		in   string
 		subs []string
 	}{
-		{name: "nil", in: "", subs: []string{"empty"}},
-		{name: "empty Config object", in: "apiVersion: v1\nkind: Config\n", subs: []string{"empty"}},
+		{name: "nil", in: "", subs: []string{"no clusters, users or contexts"}},
+		{name: "empty Config object", in: "apiVersion: v1\nkind: Config\n", subs: []string{"no clusters, users or contexts"}},
 		{name: "YAML that is JSON null", in: "null\n", subs: []string{}},
 		{name: "bare scalar", in: marker, subs: []string{"not a valid kubeconfig"}},
 		{name: "list", in: "- " + marker + "\n- b\n", subs: []string{"not a valid kubeconfig"}},
