@@ -243,7 +243,7 @@ func TestDeterministicWhateverTheOrder(t *testing.T) {
 	}
 	var want []byte
 	rng := rand.New(rand.NewSource(1))
-	for i := 0; i < 20; i++ {
+	for i := 0; i < 100; i++ {
 		rng.Shuffle(len(docs), func(a, b int) { docs[a], docs[b] = docs[b], docs[a] })
 		rl, stderr, err := run(t, dir, resourceList(t, "", docs...))
 		if err != nil {
