@@ -12,6 +12,7 @@ import (
 
 func newBuildCommand() *cobra.Command {
 	var kustomize string
+	var refuseEncrypted bool
 	cmd := &cobra.Command{
 		Use:   "build [DIR]",
 		Short: "Run kustomize build with exec functions enabled; fail instead of printing an empty or pair-less render",
@@ -36,7 +37,7 @@ through.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			r, err := build.Run(ctx, build.Options{Dir: dir, Kustomize: kustomize, Stderr: cmd.ErrOrStderr()})
+			r, err := build.Run(ctx, build.Options{Dir: dir, Kustomize: kustomize, Stderr: cmd.ErrOrStderr(), RefuseEncrypted: refuseEncrypted})
 			if err != nil {
 				return err
 			}
@@ -45,5 +46,6 @@ through.`,
 		},
 	}
 	cmd.Flags().StringVar(&kustomize, "kustomize", "", `kustomize binary (a path, or a name looked up on PATH; default "kustomize")`)
+	cmd.Flags().BoolVar(&refuseEncrypted, "refuse-encrypted", false, "fail when an object is SOPS-encrypted (for Argo CD, which cannot decrypt; not for Flux CI renders)")
 	return cmd
 }

@@ -159,8 +159,8 @@ func readPairFile(t *testing.T, path string) []pairEntry {
 // targets, pointing at the other cluster.
 func TestPluginGenerate(t *testing.T) {
 	kustomize := testenv.Tool(t, "kustomize")
-	if got := strings.Join(generateCommand(t), " "); got != "clusterpair-fn build ." {
-		t.Errorf("generate command = %q; the docs and the image assume `clusterpair-fn build .`", got)
+	if got := strings.Join(generateCommand(t), " "); got != "clusterpair-fn build --refuse-encrypted ." {
+		t.Errorf("generate command = %q; the docs and the image assume `clusterpair-fn build --refuse-encrypted .`", got)
 	}
 	type target struct {
 		src   string

@@ -57,6 +57,9 @@ var (
 	ErrRequestInRender = errors.New("a ClusterPairRequest is in the render")
 	// ErrInvalidRender: the output is not a stream of Kubernetes objects.
 	ErrInvalidRender = errors.New("the render is not a stream of Kubernetes objects")
+	// ErrEncryptedRender: an object is SOPS-encrypted where the consumer
+	// cannot decrypt it (Argo CD would apply the ciphertext).
+	ErrEncryptedRender = errors.New("the render contains SOPS-encrypted objects")
 )
 
 // Options configure Run.
@@ -72,6 +75,10 @@ type Options struct {
 	// Stderr receives kustomize's stderr (the function's errors and
 	// warnings) as it is written. Nil discards it.
 	Stderr io.Writer
+	// RefuseEncrypted fails the render when an object is SOPS-encrypted:
+	// right for Argo CD, which applies what it is given; wrong for the Flux
+	// CI render, whose output is meant to be encrypted.
+	RefuseEncrypted bool
 }
 
 // Object identifies one object of a render.
@@ -96,6 +103,8 @@ type Render struct {
 	Objects []Object
 	// ClusterPairs are the ClusterPairs among Objects (at least one).
 	ClusterPairs []Object
+	// Encrypted are the SOPS-encrypted objects among Objects.
+	Encrypted []Object
 }
 
 // Run runs `kustomize build --enable-alpha-plugins --enable-exec DIR` and
@@ -133,7 +142,15 @@ func Run(ctx context.Context, o Options) (*Render, error) {
 		return nil, fmt.Errorf("%w: `kustomize build %s %s`: %v; nothing was printed (kustomize's own message is above)",
 			ErrKustomizeFailed, strings.Join(KustomizeFlags, " "), dir, err)
 	}
-	return Check(stdout.Bytes())
+	r, err := Check(stdout.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	if o.RefuseEncrypted && len(r.Encrypted) > 0 {
+		return nil, fmt.Errorf("%w: %s; Argo CD cannot decrypt them and would apply the ciphertext. "+
+			"Remove spec.output.encrypt from requests rendered by Argo CD (encrypted output is for Flux)", ErrEncryptedRender, describe(r.Encrypted))
+	}
+	return r, nil
 }
 
 // Check parses the output of `kustomize build` and returns it as a Render
@@ -175,6 +192,9 @@ func Check(out []byte) (*Render, error) {
 		}
 		obj := Object{APIVersion: meta.APIVersion, Kind: meta.Kind, Namespace: meta.Metadata.Namespace, Name: meta.Metadata.Name}
 		r.Objects = append(r.Objects, obj)
+		if _, encrypted := probe.(map[string]any)["sops"]; encrypted {
+			r.Encrypted = append(r.Encrypted, obj)
+		}
 		if obj.APIVersion == ClusterPairAPIVersion && obj.Kind == ClusterPairKind {
 			r.ClusterPairs = append(r.ClusterPairs, obj)
 		}

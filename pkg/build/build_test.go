@@ -216,3 +216,15 @@ func TestCheckDescribesManyObjects(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestRefuseEncrypted(t *testing.T) {
+	encrypted := "apiVersion: stork.libopenstorage.org/v1alpha1\nkind: ClusterPair\nmetadata: {name: p, namespace: app}\nspec: {options: {token: \"ENC[x]\"}}\nsops: {mac: \"ENC[y]\"}\n"
+	bin, _, _ := fakeKustomize(t, encrypted, "", 0)
+	if _, err := build.Run(context.Background(), build.Options{Kustomize: bin}); err != nil {
+		t.Fatalf("without RefuseEncrypted an encrypted render passes (Flux CI): %v", err)
+	}
+	_, err := build.Run(context.Background(), build.Options{Kustomize: bin, RefuseEncrypted: true})
+	if !errors.Is(err, build.ErrEncryptedRender) || !strings.Contains(err.Error(), "ClusterPair") {
+		t.Fatalf("err = %v, want ErrEncryptedRender naming the object", err)
+	}
+}
