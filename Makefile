@@ -18,9 +18,12 @@ KUSTOMIZE := $(BIN)/kustomize
 SOPS      := $(BIN)/sops
 FN        := $(BIN)/clusterpair-fn
 
+# Feature suites keep their targets in mk/*.mk.
+include $(wildcard mk/*.mk)
+
 .PHONY: help
 help: ## List the targets.
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 $(KUSTOMIZE):
 	GOBIN=$(BIN) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
