@@ -174,7 +174,7 @@ func checkUser(name string, u *clientcmdapi.AuthInfo, field string, errf, warnf 
 		warnf(field, "user %q uses basic authentication, which Kubernetes API servers no longer support", name)
 	}
 	if u.Token == "" && len(u.ClientCertificateData) == 0 && u.Exec == nil && u.AuthProvider == nil && u.Username == "" && u.TokenFile == "" && u.ClientCertificate == "" {
-		warnf(field, "user %q has no credentials: Stork would call the destination anonymously", name)
+		errf(field, "user %q has no credentials: Stork would call the destination anonymously; its probe (GET /version) answers anonymous callers, so the pair would show Ready while every migration fails", name)
 	}
 }
 
@@ -277,9 +277,11 @@ func ToClientcmd(c *stork.Config) clientcmdapi.Config {
 	return out
 }
 
-// ConfirmUsable builds a REST client config from c exactly as Stork's
-// controller does (clientcmd.NewNonInteractiveClientConfig(...).ClientConfig(),
-// which runs ConfirmUsable); nil means Stork can build a client from it.
+// ConfirmUsable checks c with clientcmd.Validate, then builds a REST client
+// config from it exactly as Stork's controller does
+// (clientcmd.NewNonInteractiveClientConfig(...).ClientConfig()); nil means
+// Stork can build a client from it. The Validate step makes it stricter than
+// Stork, which for example treats a context's missing user as anonymous.
 func ConfirmUsable(c *stork.Config) error {
 	cfg := ToClientcmd(c)
 	if err := clientcmd.Validate(cfg); err != nil {

@@ -590,12 +590,12 @@ func TestStorkConfigChecks(t *testing.T) {
 		{
 			name:  "no credentials",
 			mut:   user(&clientcmdapi.AuthInfo{}),
-			wants: []want{{diag.Warning, testField, []string{`user "dest-user" has no credentials`}}},
+			wants: []want{{diag.Error, testField, []string{`user "dest-user" has no credentials`}}},
 		},
 		{
 			name:  "impersonation alone is no credential",
 			mut:   user(&clientcmdapi.AuthInfo{Impersonate: "someone"}),
-			wants: []want{{diag.Warning, testField, []string{"has no credentials"}}},
+			wants: []want{{diag.Error, testField, []string{"has no credentials"}}},
 		},
 		// Clean configurations.
 		{name: "token with inline CA"},
