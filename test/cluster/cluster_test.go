@@ -121,9 +121,10 @@ func testPairing(t *testing.T, src, dst *apiServer, api serverAPI) {
 		{name: "bearer-token", kubeconfig: kc(dst.ca.certPEM, clientcmdapi.AuthInfo{Token: token}).bytes(t),
 			status: statusReady, message: "Scheduler successfully paired", identity: "system:serviceaccount:kube-system:stork-dr"},
 		// Stork's probe only calls /version, which RBAC opens to anonymous
-		// users: a pair without credentials is Ready. The renderer warns.
+		// users: a pair without credentials would be Ready and useless. The
+		// renderer refuses it.
 		{name: "no-credentials", kubeconfig: kc(dst.ca.certPEM, clientcmdapi.AuthInfo{}).bytes(t),
-			warning: "has no credentials", status: statusReady, message: "Scheduler successfully paired", identity: "system:anonymous"},
+			renderError: "has no credentials", rawStatus: statusReady, rawMessage: "Scheduler successfully paired", rawIdentity: "system:anonymous"},
 		// Detectable only with the network: render fine, fail Stork's probe.
 		{name: "wrong-ca", kubeconfig: kc(impostor.certPEM, certUser).bytes(t),
 			status: statusError, message: "certificate signed by unknown authority"},
