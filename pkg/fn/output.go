@@ -43,27 +43,23 @@ func outputField(cpr *v1alpha1.ClusterPairRequest, side transform.Side) string {
 // plaintextGuard refuses to render plaintext credentials where the output is
 // written back into the package (kpt render, which sets package-path),
 // unless the request explicitly allows it.
-func plaintextGuard(req request, output v1alpha1.Output, side transform.Side) *diag.Finding {
+func plaintextGuard(req request, output v1alpha1.Output, field string) *diag.Finding {
 	if req.object.GetAnnotation(PackagePathAnnotation) == "" || output.Encrypt != nil || output.Plaintext == v1alpha1.PlaintextAllow {
 		return nil
 	}
-	field := "spec.output.encrypt"
-	if side == transform.SideDestination {
-		field = "spec.reverse.output.encrypt"
-	}
-	return &diag.Finding{Severity: diag.Error, Field: field, Message: "kpt writes this render back into the package, so the ClusterPair's credentials would land on disk in plaintext: set output.encrypt (SOPS recipients), or output.plaintext: allow to accept that explicitly"}
+	return &diag.Finding{Severity: diag.Error, Field: field + ".encrypt", Message: "kpt writes this render back into the package, so the ClusterPair's credentials would land on disk in plaintext: set output.encrypt (SOPS recipients), or output.plaintext: allow to accept that explicitly"}
 }
 
 // emit turns a side's rendered objects into KRM objects: encoded, placed
 // next to the request, and SOPS-encrypted when the output asks for it,
 // keeping earlier ciphertext whenever it still decrypts to the same object.
-func (r *renderer) emit(req request, res *secrets.Resolver, out *transform.Output, output v1alpha1.Output) ([]*sdk.KubeObject, diag.Findings) {
+func (r *renderer) emit(req request, res *secrets.Resolver, out *transform.Output, output v1alpha1.Output, field string) ([]*sdk.KubeObject, diag.Findings) {
 	var fs diag.Findings
 	var previous []*sdk.KubeObject
 	if output.Encrypt != nil {
 		previous = append(previous, r.items...)
 		if output.File != "" {
-			prev, f := previousFromFile(res, output.File)
+			prev, f := previousFromFile(res, output.File, field+".file")
 			if f != nil {
 				fs.Add(*f)
 			}
@@ -83,7 +79,7 @@ func (r *renderer) emit(req request, res *secrets.Resolver, out *transform.Outpu
 			return nil, fs
 		}
 		if output.Encrypt != nil {
-			enc, f := r.encrypt(obj, plain, previous, *output.Encrypt)
+			enc, f := r.encrypt(obj, plain, previous, *output.Encrypt, field+".encrypt")
 			if f != nil {
 				fs.Add(*f)
 				if f.Severity == diag.Error {
@@ -108,13 +104,13 @@ func (r *renderer) emit(req request, res *secrets.Resolver, out *transform.Outpu
 // encrypt returns the earlier encrypted version of obj when it decrypts to
 // the same object, and a fresh encryption otherwise. A warning says when an
 // earlier version exists but cannot be decrypted here.
-func (r *renderer) encrypt(obj *sdk.KubeObject, plain []byte, previous []*sdk.KubeObject, enc v1alpha1.Encryption) (*sdk.KubeObject, *diag.Finding) {
+func (r *renderer) encrypt(obj *sdk.KubeObject, plain []byte, previous []*sdk.KubeObject, enc v1alpha1.Encryption, field string) (*sdk.KubeObject, *diag.Finding) {
 	var warning *diag.Finding
 	if prev := findEncrypted(previous, obj); prev != nil {
 		same, err := r.samePlaintext(prev, plain)
 		switch {
 		case err != nil:
-			warning = &diag.Finding{Severity: diag.Warning, Field: "spec.output.encrypt", Message: fmt.Sprintf("the earlier encrypted %s %s cannot be decrypted here (%s), so it is re-encrypted and its ciphertext changes; add a recipient whose key this renderer holds to keep renders stable", obj.GetKind(), obj.GetName(), secrets.ReasonOf(err))}
+			warning = &diag.Finding{Severity: diag.Warning, Field: field, Message: fmt.Sprintf("the earlier encrypted %s %s cannot be decrypted here (%s), so it is re-encrypted and its ciphertext changes; add a recipient whose key this renderer holds to keep renders stable", obj.GetKind(), obj.GetName(), secrets.ReasonOf(err))}
 		case same:
 			return prev, nil
 		}
@@ -126,11 +122,11 @@ func (r *renderer) encrypt(obj *sdk.KubeObject, plain []byte, previous []*sdk.Ku
 		MACOnlyEncrypted: true,
 	})
 	if err != nil {
-		return nil, &diag.Finding{Severity: diag.Error, Field: "spec.output.encrypt", Message: fmt.Sprintf("encrypting the %s: %s", obj.GetKind(), err)}
+		return nil, &diag.Finding{Severity: diag.Error, Field: field, Message: fmt.Sprintf("encrypting the %s: %s", obj.GetKind(), err)}
 	}
 	out, err := sdk.ParseKubeObject(ciphertext)
 	if err != nil {
-		return nil, &diag.Finding{Severity: diag.Error, Field: "spec.output.encrypt", Message: fmt.Sprintf("encrypting the %s: the result does not parse: %s", obj.GetKind(), err)}
+		return nil, &diag.Finding{Severity: diag.Error, Field: field, Message: fmt.Sprintf("encrypting the %s: the result does not parse: %s", obj.GetKind(), err)}
 	}
 	return out, warning
 }
@@ -148,17 +144,17 @@ func findEncrypted(objects []*sdk.KubeObject, obj *sdk.KubeObject) *sdk.KubeObje
 }
 
 // previousFromFile reads the committed encrypted output of a side.
-func previousFromFile(res *secrets.Resolver, file string) ([]*sdk.KubeObject, *diag.Finding) {
+func previousFromFile(res *secrets.Resolver, file, field string) ([]*sdk.KubeObject, *diag.Finding) {
 	data, err := res.ReadFile(file)
 	if secrets.ReasonOf(err) == secrets.ReasonNotFound {
 		return nil, nil // first render
 	}
 	if err != nil {
-		return nil, &diag.Finding{Severity: diag.Error, Field: "spec.output.file", File: file, Message: err.Error()}
+		return nil, &diag.Finding{Severity: diag.Error, Field: field, File: file, Message: err.Error()}
 	}
 	objs, err := sdk.ParseKubeObjects(data)
 	if err != nil {
-		return nil, &diag.Finding{Severity: diag.Warning, Field: "spec.output.file", File: file, Message: "is not a YAML stream of objects; it is ignored and the output re-encrypted"}
+		return nil, &diag.Finding{Severity: diag.Warning, Field: field, File: file, Message: "is not a YAML stream of objects; it is ignored and the output re-encrypted"}
 	}
 	return objs, nil
 }

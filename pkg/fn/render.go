@@ -69,8 +69,8 @@ func (r *renderer) render(req request) ([]*sdk.KubeObject, diag.Findings) {
 		fs.Add(*f)
 		return nil, fs
 	}
-	output := outputFor(cpr, side)
-	if f := plaintextGuard(req, output, side); f != nil {
+	output, outField := outputFor(cpr, side), outputField(cpr, side)
+	if f := plaintextGuard(req, output, outField); f != nil {
 		fs.Add(*f)
 		return nil, fs
 	}
@@ -91,7 +91,7 @@ func (r *renderer) render(req request) ([]*sdk.KubeObject, diag.Findings) {
 	if fs.HasErrors() {
 		return nil, fs
 	}
-	objects, efs := r.emit(req, res, out, output)
+	objects, efs := r.emit(req, res, out, output, outField)
 	fs.Add(efs...)
 	if fs.HasErrors() {
 		return nil, fs

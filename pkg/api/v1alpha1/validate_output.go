@@ -30,6 +30,9 @@ func validateReverse(fs *diag.Findings, spec ClusterPairRequestSpec) {
 	if r.Output != nil {
 		validateOutput(fs, field+".output", *r.Output)
 	}
+	if o := spec.Output; o != nil && o.File != "" && (r.Output == nil || r.Output.File == o.File) {
+		fs.Errorf(field+".output.file", "must name a file of its own: spec.output.file %q holds the source side's rendering, and each side is committed separately", o.File)
+	}
 }
 
 func validateOutput(fs *diag.Findings, field string, o Output) {

@@ -57,6 +57,15 @@ func TestValidateReverse(t *testing.T) {
 		{"kubeconfig server without scheme", func(r *ClusterPairRequest) { r.Spec.Reverse.Kubeconfig.Server = "api.east.example.com" },
 			[]expect{errorOn(rev+".kubeconfig.server", "must be an https:// URL")}},
 
+		// each side commits its encrypted output to a file of its own
+		{"output file shared with the destination side", func(r *ClusterPairRequest) {
+			r.Spec.Output = &Output{File: "rendered/source.yaml", Encrypt: &Encryption{Recipients: Recipients{Age: []string{"age1abc"}}}}
+		}, []expect{errorOn(rev+".output.file", `must name a file of its own: spec.output.file "rendered/source.yaml"`)}},
+		{"output files per side", func(r *ClusterPairRequest) {
+			enc := &Encryption{Recipients: Recipients{Age: []string{"age1abc"}}}
+			r.Spec.Output = &Output{File: "rendered/source.yaml", Encrypt: enc}
+			r.Spec.Reverse.Output = &Output{File: "rendered/destination.yaml", Encrypt: enc}
+		}, nil},
 		// the same kubeconfig as the forward direction
 		{"same kubeconfig as the destination", func(r *ClusterPairRequest) { r.Spec.Reverse.Kubeconfig.File = "kubeconfig.yaml" },
 			[]expect{errorOn(rev+".kubeconfig", "references the same kubeconfig and context as spec.destination.kubeconfig: the reverse pair must reach the source cluster")}},
