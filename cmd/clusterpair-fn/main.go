@@ -80,6 +80,8 @@ plugin): "source" for the source cluster, "destination" for the other.`,
 	root.Flags().StringVar(&rootDir, "root", "", "directory relative paths resolve against when the input does not name its package (kpt fn eval run from elsewhere); default: the working directory")
 	root.SetVersionTemplate("clusterpair-fn {{.Version}}\n")
 	root.AddCommand(newBuildCommand())
+	root.AddCommand(newNewCommand())
+	root.AddCommand(newCheckCommand())
 	return root
 }
 

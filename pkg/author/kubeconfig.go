@@ -1,0 +1,234 @@
+package author
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"sigs.k8s.io/yaml"
+)
+
+// kubeconfig is the destination kubeconfig reduced to what the pair needs.
+type kubeconfig struct {
+	// data is the clientcmd v1 YAML of the one context, flattened and
+	// scrubbed. It holds credentials: it is only ever encrypted.
+	data []byte
+	// context, cluster and user are the names kept.
+	context, cluster, user string
+	// server is the cluster's server URL, password redacted.
+	server string
+	// auth describes how the user authenticates, without any credential.
+	auth string
+}
+
+// loadKubeconfig loads path with clientcmd's loading rules restricted to
+// that file (no $KUBECONFIG, no ~/.kube/config; relative paths resolve
+// against the file, as kubectl does), keeps only contextName (or the
+// current-context) with its cluster and user, inlines the certificate and
+// key files and a tokenFile, and drops LocationOfOrigin, extensions and
+// preferences. Errors name the file and context, never a credential.
+func loadKubeconfig(path, contextName string) (*kubeconfig, error) {
+	cfg, err := (&clientcmd.ClientConfigLoadingRules{ExplicitPath: path}).Load()
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("--kubeconfig %s: no such file", path)
+		}
+		return nil, fmt.Errorf("--kubeconfig %s is not a valid kubeconfig: %s", path, safeLoadError(err))
+	}
+	if contextName == "" {
+		if cfg.CurrentContext == "" {
+			return nil, fmt.Errorf("--kubeconfig %s has no current-context: choose one with --context (it has %s)", path, names(cfg.Contexts))
+		}
+		contextName = cfg.CurrentContext
+	}
+	kctx, ok := cfg.Contexts[contextName]
+	if !ok {
+		return nil, fmt.Errorf("--context %q is not in %s (it has %s)", contextName, path, names(cfg.Contexts))
+	}
+	if kctx.Cluster == "" || kctx.AuthInfo == "" {
+		return nil, fmt.Errorf("context %q of %s must name both a cluster and a user", contextName, path)
+	}
+	cfg.CurrentContext = contextName
+	if err := clientcmdapi.MinifyConfig(cfg); err != nil {
+		return nil, fmt.Errorf("context %q of %s is unusable: %s", contextName, path, err)
+	}
+	if err := clientcmdapi.FlattenConfig(cfg); err != nil {
+		return nil, fmt.Errorf("inlining the certificate files of context %q: %s", contextName, err)
+	}
+	user := cfg.AuthInfos[kctx.AuthInfo]
+	if user.TokenFile != "" {
+		// FlattenConfig leaves tokenFile alone; a path would be resolved
+		// inside the Stork pod, so inline the token as client-go reads it.
+		if user.Token == "" {
+			b, err := os.ReadFile(user.TokenFile)
+			if err != nil {
+				return nil, fmt.Errorf("inlining tokenFile of user %q: %s", kctx.AuthInfo, safePathError(err))
+			}
+			user.Token = strings.TrimSpace(string(b))
+		}
+		user.TokenFile = ""
+	}
+	scrub(cfg)
+
+	data, err := clientcmd.Write(*cfg)
+	if err != nil {
+		return nil, fmt.Errorf("writing the minified kubeconfig: %s", safeLoadError(err))
+	}
+	cluster := cfg.Clusters[kctx.Cluster]
+	return &kubeconfig{
+		data:    data,
+		context: contextName,
+		cluster: kctx.Cluster,
+		user:    kctx.AuthInfo,
+		server:  redactedURL(cluster.Server),
+		auth:    describeAuth(user),
+	}, nil
+}
+
+// scrub drops what must not reach Git or Stork: the local path every entry
+// was loaded from, extensions (a non-empty map makes the ClusterPair
+// undecodable for Stork) and client preferences.
+func scrub(cfg *clientcmdapi.Config) {
+	cfg.Preferences = clientcmdapi.Preferences{}
+	cfg.Extensions = nil
+	for _, c := range cfg.Clusters {
+		c.LocationOfOrigin = ""
+		c.Extensions = nil
+	}
+	for _, u := range cfg.AuthInfos {
+		u.LocationOfOrigin = ""
+		u.Extensions = nil
+	}
+	for _, c := range cfg.Contexts {
+		c.LocationOfOrigin = ""
+		c.Extensions = nil
+	}
+}
+
+// describeAuth names the user's authentication method, not its value.
+func describeAuth(u *clientcmdapi.AuthInfo) string {
+	var kinds []string
+	if len(u.ClientCertificateData) > 0 {
+		kinds = append(kinds, "client certificate")
+	}
+	if u.Token != "" {
+		kinds = append(kinds, "bearer token")
+	}
+	if u.Exec != nil {
+		kinds = append(kinds, fmt.Sprintf("exec plugin %q", u.Exec.Command))
+	}
+	if u.AuthProvider != nil {
+		kinds = append(kinds, fmt.Sprintf("auth-provider %q", u.AuthProvider.Name))
+	}
+	if u.Username != "" {
+		kinds = append(kinds, "basic authentication")
+	}
+	if len(kinds) == 0 {
+		return "no credentials"
+	}
+	return strings.Join(kinds, " + ")
+}
+
+// unencryptedCredentials returns the paths of values under users[].user that
+// an encrypted kubeconfig (sops YAML) left readable, which a creation rule
+// with an encrypted_regex/unencrypted_regex written for Kubernetes Secrets
+// (say ^(data|stringData)$) would do.
+func unencryptedCredentials(encrypted []byte) ([]string, error) {
+	var doc struct {
+		Users []struct {
+			Name any `json:"name"`
+			User any `json:"user"`
+		} `json:"users"`
+	}
+	if err := yaml.Unmarshal(encrypted, &doc); err != nil {
+		return nil, fmt.Errorf("the encrypted kubeconfig does not parse: %s", safeLoadError(err))
+	}
+	var out []string
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			keys := make([]string, 0, len(x))
+			for k := range x {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				walk(path+"."+k, x[k])
+			}
+		case []any:
+			for i, c := range x {
+				walk(fmt.Sprintf("%s[%d]", path, i), c)
+			}
+		case nil:
+		case string:
+			if !strings.HasPrefix(x, "ENC[") {
+				out = append(out, path)
+			}
+		default: // a number or bool left as is
+			out = append(out, path)
+		}
+	}
+	for i, u := range doc.Users {
+		walk(fmt.Sprintf("users[%d].user", i), u.User)
+	}
+	return out, nil
+}
+
+func names[T any](m map[string]T) string {
+	if len(m) == 0 {
+		return "no contexts"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, fmt.Sprintf("%q", k))
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, ", ")
+}
+
+func redactedURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(not a URL)"
+	}
+	return u.Redacted()
+}
+
+// quoted matches the fragments a parser quotes.
+var quoted = regexp.MustCompile("\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`|'[^']*'")
+
+// safeLoadError keeps a parser error's position but drops every quoted
+// fragment longer than one character (they may echo the file's content; a
+// single character, as in YAML's "did not find expected ',' or '}'", is
+// kept) and clientcmd's dumps of whole lists after " in list: ".
+func safeLoadError(err error) string {
+	msg := err.Error()
+	for _, cut := range []string{" in list: ", "invalid map key: "} {
+		if i := strings.Index(msg, cut); i >= 0 {
+			msg = msg[:i+len(strings.TrimRight(cut, ": "))]
+		}
+	}
+	return quoted.ReplaceAllStringFunc(msg, func(q string) string {
+		if len(q) <= 3 {
+			return q
+		}
+		return "<redacted>"
+	})
+}
+
+// safePathError reports a file error by its path and cause.
+func safePathError(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Path + ": " + pe.Err.Error()
+	}
+	return err.Error()
+}

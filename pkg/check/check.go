@@ -1,0 +1,98 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/transform"
+)
+
+// ErrNoRequests means no ClusterPairRequest was found: a gate that checks
+// nothing must not pass.
+var ErrNoRequests = errors.New("no ClusterPairRequest found")
+
+// Options say what to check.
+type Options struct {
+	// Paths are the directories (searched recursively) and files to check.
+	Paths []string
+	// Side restricts bidirectional requests to one side; empty checks both.
+	// One-way requests have only the source side and are always checked.
+	Side transform.Side
+	// Live runs the live checks.
+	Live bool
+	// Timeout bounds each live check; 0 means DefaultTimeout.
+	Timeout time.Duration
+	// Decryptor decrypts the referenced files (and encrypted output).
+	Decryptor secrets.Decryptor
+	// Now is the render time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Report is the outcome of Run.
+type Report struct {
+	// Pairs are the pairs checked, one per request and side, in file order.
+	Pairs []*Pair
+	// Live says whether the live checks ran.
+	Live bool
+}
+
+// Failed reports whether any pair has an error or a failed live check.
+func (r *Report) Failed() bool {
+	for _, p := range r.Pairs {
+		if p.Failed() {
+			return true
+		}
+	}
+	return false
+}
+
+// Run finds the requests under opts.Paths and checks each side.
+func Run(ctx context.Context, opts Options) (*Report, error) {
+	requests, err := Find(opts.Paths)
+	if err != nil {
+		return nil, err
+	}
+	if len(requests) == 0 {
+		return nil, fmt.Errorf("%w under %s", ErrNoRequests, strings.Join(opts.Paths, ", "))
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	report := &Report{Live: opts.Live}
+	for _, req := range requests {
+		for _, side := range sidesOf(req, opts.Side) {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			p := renderPair(req, side, opts.Decryptor, now)
+			if opts.Live {
+				p.runLive(ctx, timeout)
+			}
+			p.config, p.options = nil, nil
+			report.Pairs = append(report.Pairs, p)
+		}
+	}
+	return report, nil
+}
+
+// sidesOf returns the processor sides to render a request with: "" (the
+// only pair) for a one-way request, the chosen side or both for a
+// bidirectional one.
+func sidesOf(req Request, chosen transform.Side) []transform.Side {
+	switch {
+	case !req.Bidirectional:
+		return []transform.Side{""}
+	case chosen != "":
+		return []transform.Side{chosen}
+	}
+	return []transform.Side{transform.SideSource, transform.SideDestination}
+}

@@ -1,0 +1,15 @@
+// Package check is the pre-commit and CI gate behind `clusterpair-fn check`:
+// it finds every ClusterPairRequest under some directories and renders each
+// through the function's own processor (pkg/fn), exactly as kustomize would
+// run it, so that what passes here renders the same in Argo CD or CI.
+//
+// With Live, it also does from the operator's machine what Stork's
+// controller does from the source cluster: build a client from the rendered
+// pair's spec.config and call GET /version on the destination; and it checks
+// that the Portworx endpoint accepts a TCP connection (no token is sent).
+//
+// Reports name requests, fields, files, server URLs (passwords redacted) and
+// Portworx hosts, never a decrypted value: the findings come from the
+// processor's results, which never hold one, and the rendered credentials
+// stay in unexported fields that are dropped once the live checks ran.
+package check
