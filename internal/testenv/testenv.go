@@ -111,3 +111,22 @@ func CopyDir(t testing.TB, src, dst string) {
 		t.Fatalf("copying %s to %s: %v", src, dst, err)
 	}
 }
+
+// CompareGolden compares got with the golden file at path; with
+// UPDATE_GOLDEN set it rewrites the file instead.
+func CompareGolden(t testing.TB, path, got string) {
+	t.Helper()
+	if os.Getenv("UPDATE_GOLDEN") != "" {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (UPDATE_GOLDEN=1 creates it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs (UPDATE_GOLDEN=1 rewrites it)\n--- want\n%s\n--- got\n%s", path, want, got)
+	}
+}

@@ -44,9 +44,11 @@ type Spec struct {
 	// CommonName and Organizations of the subject.
 	CommonName    string
 	Organizations []string
-	// Server issues a serving certificate for 127.0.0.1, ::1 and localhost
-	// instead of a client certificate.
+	// Server issues a serving certificate for 127.0.0.1, ::1, localhost and
+	// DNSNames instead of a client certificate.
 	Server bool
+	// DNSNames are extra names of a serving certificate.
+	DNSNames []string
 	// NotBefore and NotAfter default to an hour ago and a year from now.
 	NotBefore, NotAfter time.Time
 }
@@ -125,11 +127,23 @@ func (c *CA) Issue(t testing.TB, s Spec) KeyPair {
 	if s.Server {
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")}
-		tmpl.DNSNames = []string{"localhost"}
+		tmpl.DNSNames = append([]string{"localhost"}, s.DNSNames...)
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.Cert, &key.PublicKey, c.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return KeyPair{CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), KeyPEM: keyPEM(t, key)}
+}
+
+// SigningKeyPair returns a fresh PEM private key and its PEM public key
+// (for example, service-account token signing keys).
+func SigningKeyPair(t testing.TB) (private, public []byte) {
+	t.Helper()
+	key := newKey(t)
+	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keyPEM(t, key), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 }

@@ -55,8 +55,8 @@ func TestGolden(t *testing.T) {
 				results, _ := yamlOf(rl.Results)
 				assertNoSecrets(t, "results", results, known)
 			}
-			compareGolden(t, filepath.Join(dir, "expected.yaml"), stdout)
-			compareGolden(t, filepath.Join(dir, "expected.stderr"), stderr)
+			testenv.CompareGolden(t, filepath.Join(dir, "expected.yaml"), stdout)
+			testenv.CompareGolden(t, filepath.Join(dir, "expected.stderr"), stderr)
 		})
 	}
 }
@@ -131,21 +131,4 @@ func generatorInput(t *testing.T, request []byte) []byte {
 		t.Fatal(err)
 	}
 	return out
-}
-
-func compareGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if os.Getenv("UPDATE_GOLDEN") != "" {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run UPDATE_GOLDEN=1 go test ./pkg/fn to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs (UPDATE_GOLDEN=1 rewrites it)\n--- want\n%s\n--- got\n%s", filepath.Base(path), want, got)
-	}
 }

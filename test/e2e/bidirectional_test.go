@@ -29,7 +29,7 @@ func TestBidirectionalExample(t *testing.T) {
 			}
 		}
 		outputs[side] = r.stdout
-		compareFile(t, testenv.Path("testdata", "e2e", "bidirectional-"+side+".yaml"), r.stdout)
+		testenv.CompareGolden(t, testenv.Path("testdata", "e2e", "bidirectional-"+side+".yaml"), r.stdout)
 	}
 	src, dst := decodeClusterPairs(t, outputs["source"])[0], decodeClusterPairs(t, outputs["destination"])[0]
 	if src.Spec.Options["ip"] != "px-api.east.example.com" || dst.Spec.Options["ip"] != "px-api.west.example.com" {

@@ -29,7 +29,7 @@ func TestKustomizeExample(t *testing.T) {
 	if strings.Contains(r.stdout, "ClusterPairRequest") {
 		t.Errorf("the local-config request leaked into the build output")
 	}
-	compareFile(t, testenv.Path("testdata", "e2e", "kustomize-example.yaml"), r.stdout)
+	testenv.CompareGolden(t, testenv.Path("testdata", "e2e", "kustomize-example.yaml"), r.stdout)
 
 	again := runTool(t, dir, demoKeyEnv(), kustomize, "build", "--enable-alpha-plugins", "--enable-exec", ".")
 	if again.stdout != r.stdout {
