@@ -5,7 +5,7 @@ FROM scratch
 COPY passwd /etc/passwd
 COPY group /etc/group
 COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
-COPY clusterpair-fn /usr/local/bin/clusterpair-fn
+COPY clusterpair-fn clusterpair-fn-full /usr/local/bin/
 # Relative paths in requests resolve against the working directory; mount the
 # kustomization (or kpt package) here.
 WORKDIR /work

@@ -12,7 +12,8 @@ $(CMP_KUSTOMIZE):
 .PHONY: image-argocd-cmp
 image-argocd-cmp: $(CMP_KUSTOMIZE) ## Build the Argo CD plugin sidecar image $(ARGOCD_CMP_IMAGE).
 	rm -rf $(ARGOCD_CMP_DIR) && mkdir -p $(ARGOCD_CMP_DIR)
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(ARGOCD_CMP_DIR)/clusterpair-fn ./cmd/clusterpair-fn
+	$(GO) build -trimpath $(LEAN_TAGS) -ldflags '$(LDFLAGS)' -o $(ARGOCD_CMP_DIR)/clusterpair-fn ./cmd/clusterpair-fn
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(ARGOCD_CMP_DIR)/clusterpair-fn-full ./cmd/clusterpair-fn
 	cp $(CMP_KUSTOMIZE) $(ARGOCD_CMP_DIR)/kustomize
 	cp /etc/ssl/certs/ca-certificates.crt $(ARGOCD_CMP_DIR)/ca-certificates.crt
 	cp examples/argocd/cmp/plugin.yaml $(ARGOCD_CMP_DIR)/plugin.yaml

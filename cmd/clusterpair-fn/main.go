@@ -3,8 +3,10 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -20,12 +22,21 @@ var version = "dev"
 
 func main() {
 	if err := newRootCommand().Execute(); err != nil {
-		if !errors.Is(err, fn.ErrFailed) {
+		var code exitCode
+		switch {
+		case errors.As(err, &code):
+			os.Exit(int(code)) // a handed-over run already reported
+		case !errors.Is(err, fn.ErrFailed):
 			fmt.Fprintln(os.Stderr, "clusterpair-fn:", err)
 		}
 		os.Exit(1)
 	}
 }
+
+// exitCode is the exit status of a run handed over to the full build.
+type exitCode int
+
+func (c exitCode) Error() string { return fmt.Sprintf("exit status %d", int(c)) }
 
 // sideEnv names the environment variables that select the side of a
 // bidirectional pair, in order of precedence. Argo CD passes an
@@ -72,8 +83,16 @@ plugin): "source" for the source cluster, "destination" for the other.`,
 			if err != nil {
 				return err
 			}
+			input, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), fn.MaxInputSize+1))
+			if err != nil {
+				return fmt.Errorf("reading the ResourceList from stdin: %w", err)
+			}
 			p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), WorkDir: wd, Log: cmd.ErrOrStderr(), Side: chosen}
-			return fn.Run(p, cmd.InOrStdin(), cmd.OutOrStdout())
+			err = fn.Run(p, bytes.NewReader(input), cmd.OutOrStdout())
+			if errors.Is(err, secrets.ErrNeedsFullSOPS) {
+				return handOver(cmd, input, err)
+			}
+			return err
 		},
 	}
 	root.Flags().StringVar(&side, "side", "", `side of a bidirectional pair to render: "source" or "destination" (default from $CLUSTERPAIR_SIDE)`)

@@ -2,6 +2,7 @@ package fn
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"reflect"
@@ -122,6 +123,9 @@ func (r *renderer) encrypt(obj *sdk.KubeObject, plain []byte, previous []*sdk.Ku
 		MACOnlyEncrypted: true,
 	})
 	if err != nil {
+		if errors.Is(err, secrets.ErrNeedsFullSOPS) {
+			r.needsFull = true
+		}
 		return nil, &diag.Finding{Severity: diag.Error, Field: field, Message: fmt.Sprintf("encrypting the %s: %s", obj.GetKind(), err)}
 	}
 	out, err := sdk.ParseKubeObject(ciphertext)

@@ -67,21 +67,26 @@ func (p *Processor) Process(rl *sdk.ResourceList) (bool, error) {
 	defer r.close()
 
 	type rendered struct {
-		req     request
-		objects []*sdk.KubeObject
+		req      request
+		objects  []*sdk.KubeObject
+		findings diag.Findings
 	}
 	var outputs []rendered
-	failed := false
 	for _, req := range requests {
 		objects, findings := p.renderSafely(r, req)
-		for _, f := range findings {
-			p.report(rl, &req, f)
+		outputs = append(outputs, rendered{req: req, objects: objects, findings: findings})
+	}
+	// A lean build hands the whole run over before reporting anything, so
+	// that the full build's report is the only one.
+	if r.needsFull {
+		return false, secrets.ErrNeedsFullSOPS
+	}
+	failed := false
+	for i := range outputs {
+		for _, f := range outputs[i].findings {
+			p.report(rl, &outputs[i].req, f)
 		}
-		if findings.HasErrors() {
-			failed = true
-			continue
-		}
-		outputs = append(outputs, rendered{req: req, objects: objects})
+		failed = failed || outputs[i].findings.HasErrors()
 	}
 	if failed {
 		return false, ErrFailed

@@ -19,7 +19,10 @@ type renderer struct {
 	now       time.Time
 	side      transform.Side
 	// items are the input items, where earlier encrypted output may be.
-	items     sdk.KubeObjects
+	items sdk.KubeObjects
+	// needsFull records that some work needs the full sops library (only
+	// possible in the lean build); the run is then handed over.
+	needsFull bool
 	resolvers map[string]*secrets.Resolver
 	roots     []*secrets.Root
 }
@@ -80,7 +83,7 @@ func (r *renderer) render(req request) ([]*sdk.KubeObject, diag.Findings) {
 		fs.Errorf("", "%s", err)
 		return nil, fs
 	}
-	in, sfs := resolveSecrets(res, cpr, side)
+	in, sfs := resolveSecrets(res, cpr, side, &r.needsFull)
 	in.Now = r.now
 	fs.Add(sfs...)
 	if fs.HasErrors() {
@@ -116,13 +119,16 @@ func (r *renderer) sideFor(cpr *v1alpha1.ClusterPairRequest) (transform.Side, *d
 
 // resolveSecrets decrypts what the side needs, and nothing else: the other
 // side's credentials may be encrypted to keys this renderer does not hold.
-func resolveSecrets(res *secrets.Resolver, cpr *v1alpha1.ClusterPairRequest, side transform.Side) (transform.Secrets, diag.Findings) {
+func resolveSecrets(res *secrets.Resolver, cpr *v1alpha1.ClusterPairRequest, side transform.Side, needsFull *bool) (transform.Secrets, diag.Findings) {
 	var fs diag.Findings
 	var in transform.Secrets
 	get := func(field string, ref v1alpha1.SecretRef) []byte {
 		v, f := resolve(res, field, ref)
 		if f != nil {
-			fs.Add(*f)
+			if f.Reason == secrets.ReasonNeedsFull {
+				*needsFull = true
+			}
+			fs.Add(f.Finding)
 			return nil
 		}
 		return v.Bytes()
@@ -158,7 +164,7 @@ func resolveSecrets(res *secrets.Resolver, cpr *v1alpha1.ClusterPairRequest, sid
 
 // resolve resolves a reference, turning a failure into a finding on the
 // field that holds the reference.
-func resolve(res *secrets.Resolver, field string, ref v1alpha1.SecretRef) (secrets.Value, *diag.Finding) {
+func resolve(res *secrets.Resolver, field string, ref v1alpha1.SecretRef) (secrets.Value, *resolveFailure) {
 	v, err := res.Resolve(secrets.Ref{File: ref.File, Key: ref.Key, Format: ref.Format, AllowUnencrypted: ref.AllowUnencrypted})
 	if err == nil {
 		return v, nil
@@ -167,5 +173,14 @@ func resolve(res *secrets.Resolver, field string, ref v1alpha1.SecretRef) (secre
 	if secrets.ReasonOf(err) == secrets.ReasonKeyNotFound {
 		sub = ".key"
 	}
-	return secrets.Value{}, &diag.Finding{Severity: diag.Error, Field: field + sub, File: ref.File, Message: err.Error()}
+	return secrets.Value{}, &resolveFailure{
+		Finding: diag.Finding{Severity: diag.Error, Field: field + sub, File: ref.File, Message: err.Error()},
+		Reason:  secrets.ReasonOf(err),
+	}
+}
+
+// resolveFailure is a finding about a reference plus why it failed.
+type resolveFailure struct {
+	diag.Finding
+	Reason secrets.Reason
 }

@@ -29,7 +29,7 @@ func Run(p *Processor, in io.Reader, out io.Writer) error {
 	}
 	_, procErr := p.Process(rl)
 	if procErr != nil && !errors.Is(procErr, ErrFailed) {
-		return procErr
+		return procErr // includes secrets.ErrNeedsFullSOPS: nothing is written
 	}
 	encoded, err := rl.ToYAML()
 	if err != nil {

@@ -1,3 +1,5 @@
+//go:build !lean
+
 package secrets
 
 import (
@@ -14,23 +16,9 @@ import (
 	"github.com/getsops/sops/v3/config"
 	sopslogging "github.com/getsops/sops/v3/logging"
 	"github.com/sirupsen/logrus"
+
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets/sopsfile"
 )
-
-// Document is the content of a decrypted (or accepted plaintext) file.
-type Document struct {
-	format   Format
-	branches sops.TreeBranches
-}
-
-// Decryptor turns the bytes of a file into a Document. Implementations decide
-// where keys come from; errors must be *Error values without secret content.
-type Decryptor interface {
-	// Decrypt decrypts SOPS-encrypted data and verifies its MAC. Data without
-	// any trace of SOPS gives an *Error with ReasonPlaintext.
-	Decrypt(file string, data []byte, format Format) (*Document, error)
-	// Parse loads data that is not encrypted (only for references that allow it).
-	Parse(file string, data []byte, format Format) (*Document, error)
-}
 
 // SOPSDecryptor decrypts with the sops library and the key sources sops finds
 // in the environment, exactly as the sops CLI does: age (SOPS_AGE_KEY,
@@ -57,7 +45,7 @@ func (*SOPSDecryptor) Parse(file string, data []byte, format Format) (*Document,
 	if err != nil {
 		return nil, newError(file, ReasonMalformed, "is not a valid %s document%s", format, lineHint(err))
 	}
-	return &Document{format: format, branches: branches}, nil
+	return newSOPSDocument(format, branches), nil
 }
 
 // Decrypt implements Decryptor.
@@ -82,7 +70,51 @@ func (*SOPSDecryptor) Decrypt(file string, data []byte, format Format) (*Documen
 	if stored != mac {
 		return nil, newError(file, ReasonTampered, "MAC mismatch: the file was modified after encryption")
 	}
-	return &Document{format: format, branches: tree.Branches}, nil
+	return newSOPSDocument(format, tree.Branches), nil
+}
+
+// newSOPSDocument converts a sops tree to a Document; the plaintext is
+// printed by the sops store, exactly as `sops decrypt` prints it.
+func newSOPSDocument(format Format, branches sops.TreeBranches) *Document {
+	converted := make([]sopsfile.Mapping, len(branches))
+	for i, b := range branches {
+		converted[i] = fromBranch(b)
+	}
+	return NewDocument(format, converted, func() ([]byte, error) {
+		return storeFor(format).EmitPlainFile(branches)
+	})
+}
+
+func fromBranch(b sops.TreeBranch) sopsfile.Mapping {
+	out := make(sopsfile.Mapping, 0, len(b))
+	for _, item := range b {
+		if c, ok := item.Key.(sops.Comment); ok {
+			out = append(out, sopsfile.Item{Comment: &sopsfile.Comment{Text: c.Value}})
+			continue
+		}
+		key, _ := item.Key.(string)
+		out = append(out, sopsfile.Item{Key: key, Value: fromValue(item.Value)})
+	}
+	return out
+}
+
+func fromValue(v any) any {
+	switch x := v.(type) {
+	case sops.TreeBranch:
+		return fromBranch(x)
+	case []any:
+		list := make(sopsfile.List, 0, len(x))
+		for _, item := range x {
+			if c, ok := item.(sops.Comment); ok {
+				list = append(list, sopsfile.Comment{Text: c.Value})
+				continue
+			}
+			list = append(list, fromValue(item))
+		}
+		return list
+	default:
+		return v
+	}
 }
 
 // loadError tells a plaintext file from a damaged encrypted one.

@@ -1,3 +1,5 @@
+//go:build !lean
+
 package secrets
 
 import (
@@ -55,20 +57,6 @@ func dig(t *testing.T, doc any, path ...any) string {
 		t.Fatalf("%v is a %T, not a string", path, doc)
 	}
 	return s
-}
-
-func srcFixture(f string) string   { return testenv.Path("testdata", "secrets", f) }
-func localFixture(f string) string { return testenv.Path("pkg", "secrets", "testdata", f) }
-
-func envValue(t *testing.T, data []byte, key string) string {
-	t.Helper()
-	for _, line := range strings.Split(string(data), "\n") {
-		if k, v, ok := strings.Cut(line, "="); ok && k == key {
-			return v
-		}
-	}
-	t.Fatalf("no %s in the dotenv", key)
-	return ""
 }
 
 func TestResolveGoodFixtures(t *testing.T) {
@@ -300,15 +288,6 @@ func TestResolveErrorsWithDemoKey(t *testing.T) {
 			t.Errorf("Resolve(%+v) = %q, want %q", tt.ref, v.Reveal(), tt.want)
 		}
 	}
-}
-
-func readFixture(t *testing.T, name string) string {
-	t.Helper()
-	data, err := os.ReadFile(srcFixture(name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(data)
 }
 
 // writeDamaged writes damaged copies of good fixtures into dir.

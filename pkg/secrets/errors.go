@@ -22,7 +22,14 @@ const (
 	ReasonTampered    Reason = "integrity check failed"
 	ReasonKeyNotFound Reason = "key not found"
 	ReasonBadValue    Reason = "unusable value"
+	ReasonNeedsFull   Reason = "needs the full sops library"
 )
+
+// ErrNeedsFullSOPS is matched (errors.Is) by failures that the lean build
+// cannot handle but the full sops library can: key sources other than age
+// and PGP (cloud KMS, Vault), and encryption. The lean binary hands such
+// work over to clusterpair-fn-full.
+var ErrNeedsFullSOPS = errors.New("needs the full sops library (clusterpair-fn-full)")
 
 // Error is a resolution failure. Its message names the file and, where
 // relevant, the key inside it, and never contains decrypted data.
@@ -37,6 +44,14 @@ type Error struct {
 
 func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s", e.Reason, e.Detail)
+}
+
+// Unwrap lets errors.Is match ErrNeedsFullSOPS.
+func (e *Error) Unwrap() error {
+	if e.Reason == ReasonNeedsFull {
+		return ErrNeedsFullSOPS
+	}
+	return nil
 }
 
 // ReasonOf returns the Reason of err if it is an *Error, or "".

@@ -334,3 +334,26 @@ func TestErrorAndReasonOf(t *testing.T) {
 		}
 	}
 }
+
+func readFixture(t *testing.T, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(srcFixture(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func srcFixture(f string) string   { return testenv.Path("testdata", "secrets", f) }
+func localFixture(f string) string { return testenv.Path("pkg", "secrets", "testdata", f) }
+
+func envValue(t *testing.T, data []byte, key string) string {
+	t.Helper()
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && k == key {
+			return v
+		}
+	}
+	t.Fatalf("no %s in the dotenv", key)
+	return ""
+}

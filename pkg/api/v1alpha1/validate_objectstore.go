@@ -16,11 +16,13 @@ import (
 var AzureEnvironments = []string{"AzurePublicCloud", "AzureUSGovernmentCloud", "AzureChinaCloud", "AzureGermanCloud"}
 
 var (
-	s3BucketPattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
-	azureContainer      = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9]|-[a-z0-9]){2,62}$`)
-	azureAccountPattern = regexp.MustCompile(`^[a-z0-9]{3,24}$`)
-	gcsBucketPattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$`)
-	gcpProjectPattern   = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
+	// Lengths are checked separately: bounded repetitions compile into
+	// large programs that every process start would pay for.
+	s3BucketPattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
+	azureContainer      = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9]|-[a-z0-9])*$`)
+	azureAccountPattern = regexp.MustCompile(`^[a-z0-9]+$`)
+	gcsBucketPattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*[a-z0-9]$`)
+	gcpProjectPattern   = regexp.MustCompile(`^[a-z][a-z0-9-]*[a-z0-9]$`)
 	regionPattern       = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*[a-z0-9]$`)
 )
 
@@ -107,7 +109,7 @@ func checkS3Bucket(b string) string {
 	switch {
 	case b == "":
 		return "is required"
-	case !s3BucketPattern.MatchString(b):
+	case len(b) < 3 || len(b) > 63 || !s3BucketPattern.MatchString(b):
 		return fmt.Sprintf("%q is not a valid S3 bucket name: 3-63 characters, lowercase letters, digits, '.' and '-', starting and ending with a letter or digit", b)
 	case strings.Contains(b, ".."):
 		return fmt.Sprintf("%q is not a valid S3 bucket name: no two adjacent periods", b)
@@ -155,7 +157,7 @@ func parsePort(p string) (int, error) {
 func validateAzure(fs *diag.Findings, field string, o *ObjectStore) {
 	if o.Bucket == "" {
 		fs.Errorf(field+".bucket", "is required: the blob container")
-	} else if len(o.Bucket) > 63 || !azureContainer.MatchString(o.Bucket) { // the pattern counts "-x" as one repetition
+	} else if len(o.Bucket) < 3 || len(o.Bucket) > 63 || !azureContainer.MatchString(o.Bucket) {
 		fs.Errorf(field+".bucket", "%q is not a valid Azure container name: 3-63 lowercase letters, digits and single hyphens, starting with a letter or digit", o.Bucket)
 	}
 	a := o.Azure
@@ -163,7 +165,7 @@ func validateAzure(fs *diag.Findings, field string, o *ObjectStore) {
 		fs.Errorf(field+".azure", "is required with provider azure (accountName and accountKey)")
 		return
 	}
-	if !azureAccountPattern.MatchString(a.AccountName) {
+	if len(a.AccountName) < 3 || len(a.AccountName) > 24 || !azureAccountPattern.MatchString(a.AccountName) {
 		fs.Errorf(field+".azure.accountName", "%q is not a valid storage account name: 3-24 lowercase letters and digits", a.AccountName)
 	}
 	if a.Environment != "" && !contains(AzureEnvironments, a.Environment) {
@@ -179,7 +181,7 @@ func validateGoogle(fs *diag.Findings, field string, o *ObjectStore) {
 	switch b := o.Bucket; {
 	case b == "":
 		fs.Errorf(field+".bucket", "is required")
-	case !gcsBucketPattern.MatchString(b) || (!strings.Contains(b, ".") && len(b) > 63):
+	case len(b) < 3 || len(b) > 222 || !gcsBucketPattern.MatchString(b) || (!strings.Contains(b, ".") && len(b) > 63):
 		fs.Errorf(field+".bucket", "%q is not a valid Cloud Storage bucket name: 3-63 characters (222 with dots), lowercase letters, digits, '-', '_' and '.', starting and ending with a letter or digit", b)
 	case strings.HasPrefix(b, "goog") || strings.Contains(b, "google"):
 		fs.Errorf(field+".bucket", "%q is not a valid Cloud Storage bucket name: it must not start with \"goog\" or contain \"google\"", b)
@@ -189,7 +191,7 @@ func validateGoogle(fs *diag.Findings, field string, o *ObjectStore) {
 		fs.Errorf(field+".google", "is required with provider google (projectID and accountKey)")
 		return
 	}
-	if !gcpProjectPattern.MatchString(g.ProjectID) {
+	if len(g.ProjectID) < 6 || len(g.ProjectID) > 30 || !gcpProjectPattern.MatchString(g.ProjectID) {
 		fs.Errorf(field+".google.projectID", "%q is not a valid project ID: 6-30 lowercase letters, digits and '-', starting with a letter", g.ProjectID)
 	}
 	validateSecretRef(fs, field+".google.accountKey", g.AccountKey)

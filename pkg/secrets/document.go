@@ -4,9 +4,36 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
-	"github.com/getsops/sops/v3"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets/sopsfile"
 )
+
+// Decryptor turns the bytes of a file into a Document. Implementations decide
+// where keys come from; errors must be *Error values without secret content.
+type Decryptor interface {
+	// Decrypt decrypts SOPS-encrypted data and verifies its MAC. Data without
+	// any trace of SOPS gives an *Error with ReasonPlaintext.
+	Decrypt(file string, data []byte, format Format) (*Document, error)
+	// Parse loads data that is not encrypted (only for references that allow it).
+	Parse(file string, data []byte, format Format) (*Document, error)
+}
+
+// Document is the content of a decrypted (or accepted plaintext) file: an
+// ordered tree (the types of package sopsfile, whichever decryptor produced
+// it) and the way to print it back in its own format.
+type Document struct {
+	format    Format
+	branches  []sopsfile.Mapping
+	plaintext func() ([]byte, error)
+}
+
+// NewDocument returns a document of the format holding branches (one per
+// YAML document; for a binary file one mapping with the "data" string);
+// plaintext prints the whole document as `sops decrypt` would.
+func NewDocument(format Format, branches []sopsfile.Mapping, plaintext func() ([]byte, error)) *Document {
+	return &Document{format: format, branches: branches, plaintext: plaintext}
+}
 
 // Whole returns the whole document as bytes in its own format (for binary
 // files: the file's content).
@@ -14,7 +41,7 @@ func (d *Document) Whole(file string) (Value, error) {
 	if len(d.branches) != 1 {
 		return Value{}, newError(file, ReasonBadValue, "has %d YAML documents; only single-document files are supported", len(d.branches))
 	}
-	out, err := storeFor(d.format).EmitPlainFile(d.branches)
+	out, err := d.plaintext()
 	if err != nil {
 		return Value{}, newError(file, ReasonBadValue, "cannot be re-emitted as %s", d.format)
 	}
@@ -36,14 +63,14 @@ func (d *Document) Lookup(file, key string) (Value, error) {
 	for i, seg := range segments {
 		walked := strings.Join(segments[:i], ".")
 		switch node := cur.(type) {
-		case sops.TreeBranch:
-			next, ok := lookupBranch(node, seg)
+		case sopsfile.Mapping:
+			next, ok := node.Get(seg)
 			if !ok {
-				return Value{}, newError(file, ReasonKeyNotFound, "has no key %q%s (available: %s)", seg, under(walked), branchKeys(node))
+				return Value{}, newError(file, ReasonKeyNotFound, "has no key %q%s (available: %s)", seg, under(walked), mappingKeys(node))
 			}
 			cur = next
-		case []any:
-			items := listItems(node)
+		case sopsfile.List:
+			items := node.Items()
 			idx, err := strconv.Atoi(seg)
 			if err != nil || idx < 0 || idx >= len(items) {
 				return Value{}, newError(file, ReasonKeyNotFound, "%s is a list of %d items; %q is not an index into it", walked, len(items), seg)
@@ -56,34 +83,11 @@ func (d *Document) Lookup(file, key string) (Value, error) {
 	return scalarOrSubtree(file, key, cur)
 }
 
-// listItems returns the items of a list without the YAML comments that the
-// sops YAML store keeps among them, so that indexes count items only.
-func listItems(list []any) []any {
-	items := make([]any, 0, len(list))
-	for _, item := range list {
-		if _, ok := item.(sops.Comment); !ok {
-			items = append(items, item)
-		}
-	}
-	return items
-}
-
-func lookupBranch(b sops.TreeBranch, key string) (any, bool) {
-	for _, item := range b {
-		if k, ok := item.Key.(string); ok && k == key {
-			return item.Value, true
-		}
-	}
-	return nil, false
-}
-
-// branchKeys lists a mapping's key names (names only, never values).
-func branchKeys(b sops.TreeBranch) string {
+// mappingKeys lists a mapping's key names (names only, never values).
+func mappingKeys(m sopsfile.Mapping) string {
 	var keys []string
-	for _, item := range b {
-		if k, ok := item.Key.(string); ok {
-			keys = append(keys, strconv.Quote(k))
-		}
+	for _, k := range m.Keys() {
+		keys = append(keys, strconv.Quote(k))
 	}
 	if len(keys) == 0 {
 		return "none"
@@ -111,16 +115,14 @@ func scalarOrSubtree(file, key string, v any) (Value, error) {
 		return NewValue([]byte(strconv.FormatFloat(x, 'f', -1, 64))), nil
 	case bool:
 		return NewValue([]byte(strconv.FormatBool(x))), nil
-	case sops.TreeBranch:
-		out, err := storeFor(FormatYAML).EmitPlainFile(sops.TreeBranches{x})
+	case time.Time:
+		return NewValue([]byte(x.Format(time.RFC3339))), nil
+	case []byte:
+		return NewValue(x), nil
+	case sopsfile.Mapping, sopsfile.List:
+		out, err := sopsfile.EncodeYAML(x)
 		if err != nil {
-			return Value{}, newError(file, ReasonBadValue, "key %q holds a mapping that cannot be emitted as YAML", key)
-		}
-		return NewValue(out), nil
-	case []any:
-		out, err := storeFor(FormatYAML).EmitValue(x)
-		if err != nil {
-			return Value{}, newError(file, ReasonBadValue, "key %q holds a list that cannot be emitted as YAML", key)
+			return Value{}, newError(file, ReasonBadValue, "key %q holds a %s that cannot be emitted as YAML", key, kindOf(x))
 		}
 		return NewValue(out), nil
 	case nil:
@@ -128,4 +130,11 @@ func scalarOrSubtree(file, key string, v any) (Value, error) {
 	default:
 		return Value{}, newError(file, ReasonBadValue, "key %q holds a %s, not a string", key, fmt.Sprintf("%T", v))
 	}
+}
+
+func kindOf(v any) string {
+	if _, ok := v.(sopsfile.List); ok {
+		return "list"
+	}
+	return "mapping"
 }

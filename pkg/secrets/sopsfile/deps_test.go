@@ -1,0 +1,102 @@
+package sopsfile_test
+
+import (
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+)
+
+// forbiddenPackages are the sops packages that link every cloud key service
+// (through keyservice): importing any of them costs the start-up time this
+// package exists to avoid.
+var forbiddenPackages = []string{
+	"github.com/getsops/sops/v3",
+	"github.com/getsops/sops/v3/aes",
+	"github.com/getsops/sops/v3/keyservice",
+	"github.com/getsops/sops/v3/decrypt",
+	"github.com/getsops/sops/v3/cmd/sops/common",
+	"github.com/getsops/sops/v3/config",
+	"github.com/getsops/sops/v3/kms",
+	"github.com/getsops/sops/v3/gcpkms",
+	"github.com/getsops/sops/v3/azkv",
+	"github.com/getsops/sops/v3/hcvault",
+	"github.com/getsops/sops/v3/hckms",
+}
+
+// forbiddenPrefixes are the modules of the cloud SDKs and gRPC.
+var forbiddenPrefixes = []string{
+	"github.com/getsops/sops/v3/stores",
+	"github.com/aws/",
+	"cloud.google.com/",
+	"google.golang.org/api",
+	"google.golang.org/grpc",
+	"google.golang.org/genproto",
+	"github.com/Azure/",
+	"github.com/AzureAD/",
+	"github.com/hashicorp/vault",
+	"github.com/huaweicloud/",
+	"go.opentelemetry.io/",
+	"github.com/envoyproxy/",
+	"github.com/cncf/xds",
+}
+
+// violations lists the forbidden packages among the dependencies of pkg.
+func violations(t *testing.T, pkg string) []string {
+	t.Helper()
+	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	cmd := exec.Command(goBin, "list", "-deps", pkg)
+	cmd.Dir = testenv.RepoRoot()
+	out, err := cmd.Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			t.Fatalf("go list -deps %s: %v\n%s", pkg, err, ee.Stderr)
+		}
+		t.Fatalf("go list -deps %s: %v", pkg, err)
+	}
+	var bad []string
+	for _, dep := range strings.Fields(string(out)) {
+		forbidden := false
+		for _, f := range forbiddenPackages {
+			if dep == f {
+				forbidden = true
+			}
+		}
+		for _, p := range forbiddenPrefixes {
+			if strings.HasPrefix(dep, p) {
+				forbidden = true
+			}
+		}
+		if forbidden {
+			bad = append(bad, dep)
+		}
+	}
+	return bad
+}
+
+func TestNoFullSOPSDependencies(t *testing.T) {
+	if bad := violations(t, "github.com/clusterpair-fn/clusterpair-fn/pkg/secrets/sopsfile"); len(bad) > 0 {
+		t.Fatalf("pkg/secrets/sopsfile must stay lean, but it links:\n  %s", strings.Join(bad, "\n  "))
+	}
+}
+
+// TestDependencyCheckCatchesTheFullLibrary proves the check above can fail:
+// the sops decrypt package links everything it forbids.
+func TestDependencyCheckCatchesTheFullLibrary(t *testing.T) {
+	bad := violations(t, "github.com/getsops/sops/v3/decrypt")
+	want := []string{"github.com/getsops/sops/v3", "github.com/getsops/sops/v3/keyservice", "github.com/aws/", "cloud.google.com/", "github.com/Azure/", "github.com/hashicorp/vault", "google.golang.org/grpc"}
+	for _, w := range want {
+		found := false
+		for _, b := range bad {
+			if b == w || (strings.HasSuffix(w, "/") && strings.HasPrefix(b, w)) || strings.HasPrefix(b, w) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("the dependency check does not flag %s in the sops decrypt package", w)
+		}
+	}
+}

@@ -1,0 +1,139 @@
+package sopsfile
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/getsops/sops/v3/age"
+	"github.com/getsops/sops/v3/pgp"
+	"github.com/getsops/sops/v3/shamir"
+)
+
+// keyring recovers data keys with sops's own age and PGP key sources, so
+// that keys are found exactly where sops finds them: SOPS_AGE_KEY,
+// SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD (given SOPS_AGE_RECIPIENT),
+// SOPS_AGE_SSH_PRIVATE_KEY_FILE/_CMD, ~/.ssh/id_ed25519 and id_rsa,
+// $XDG_CONFIG_HOME/sops/age/keys.txt; the PGP keyrings and the gpg binary
+// under GNUPGHOME.
+//
+// sops builds a fresh age key for every file and so loads the identities
+// (reads the files, runs the commands) once per file. Here one age key per
+// recipient is kept for the life of the keyring: its identities load once
+// (sops's age key loads lazily and at most once), and every later file for
+// that recipient reuses them. Loading that finds no identity is not kept,
+// so it is retried for the next file, as sops would.
+type keyring struct {
+	mu  sync.Mutex
+	age map[string]*ageSlot
+}
+
+type ageSlot struct {
+	mu  sync.Mutex
+	key *age.MasterKey
+}
+
+func (k *keyring) ageSlot(recipient string) *ageSlot {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.age == nil {
+		k.age = map[string]*ageSlot{}
+	}
+	s := k.age[recipient]
+	if s == nil {
+		s = &ageSlot{}
+		k.age[recipient] = s
+	}
+	return s
+}
+
+func (k *keyring) decryptAge(key ageKey) ([]byte, error) {
+	slot := k.ageSlot(key.recipient)
+	slot.mu.Lock()
+	defer slot.mu.Unlock()
+	if slot.key == nil {
+		slot.key = &age.MasterKey{Recipient: key.recipient}
+	}
+	slot.key.EncryptedKey = key.enc
+	out, err := slot.key.Decrypt()
+	if err != nil && strings.HasPrefix(err.Error(), "failed to load age identities") {
+		// No identity was found: the key keeps none, so drop it and let
+		// the next file look again, as sops would.
+		slot.key = nil
+	}
+	return out, err
+}
+
+func (k *keyring) decryptPGP(key pgpKey) ([]byte, error) {
+	mk := &pgp.MasterKey{Fingerprint: key.fingerprint, EncryptedKey: key.enc, CreationDate: key.created}
+	return mk.Decrypt()
+}
+
+// groupResult is what one key group gave.
+type groupResult struct {
+	part     []byte
+	deferred bool // unsatisfied, but lists keys of other sources
+}
+
+// dataKey recovers the data key from the metadata's key groups. Keys of a
+// group are tried until one works; with one group its part is the key,
+// with several the parts of at least ShamirThreshold groups are combined.
+// When age and PGP are not enough but a group that failed also lists other
+// key sources, the error is ErrNeedsFullSOPS.
+func (k *keyring) dataKey(md *Metadata) ([]byte, error) {
+	results := make([]groupResult, len(md.KeyGroups))
+	var parts [][]byte
+	deferred := 0
+	for i, g := range md.KeyGroups {
+		for _, ak := range g.age {
+			if part, err := k.decryptAge(ak); err == nil {
+				results[i].part = part
+				break
+			}
+		}
+		if results[i].part == nil {
+			for _, pk := range g.pgp {
+				if part, err := k.decryptPGP(pk); err == nil {
+					results[i].part = part
+					break
+				}
+			}
+		}
+		switch {
+		case results[i].part != nil:
+			parts = append(parts, results[i].part)
+		case len(g.Other) > 0:
+			results[i].deferred = true
+			deferred++
+		}
+	}
+	keys := md.Keys()
+	if len(md.KeyGroups) == 1 {
+		switch {
+		case len(parts) == 1:
+			return parts[0], nil
+		case deferred > 0:
+			return nil, &Error{Kind: ErrNeedsFullSOPS, Detail: "no age or PGP key of the file is available, and it also lists other key sources", Keys: keys}
+		default:
+			return nil, &Error{Kind: ErrNoKey, Detail: "none of the file's keys is available", Keys: keys}
+		}
+	}
+	need := md.ShamirThreshold
+	if need <= 0 {
+		// sops writes the threshold (the number of groups when none was
+		// given); without one it combines whatever parts it recovered.
+		// Requiring every group is the safe reading of such a file.
+		need = len(md.KeyGroups)
+	}
+	if len(parts) >= need {
+		key, err := shamir.Combine(parts)
+		if err != nil {
+			return nil, &Error{Kind: ErrTampered, Detail: "the key groups' parts do not combine into a data key", Keys: keys}
+		}
+		return key, nil
+	}
+	if len(parts)+deferred >= need {
+		return nil, &Error{Kind: ErrNeedsFullSOPS, Detail: fmt.Sprintf("%d of the %d key groups needed could be decrypted with age or PGP; the others list other key sources", len(parts), need), Keys: keys}
+	}
+	return nil, &Error{Kind: ErrNoKey, Detail: fmt.Sprintf("%d of the %d key groups needed could be decrypted", len(parts), need), Keys: keys}
+}
