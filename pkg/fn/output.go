@@ -56,15 +56,21 @@ func plaintextGuard(req request, output v1alpha1.Output, field string) *diag.Fin
 // keeping earlier ciphertext whenever it still decrypts to the same object.
 func (r *renderer) emit(req request, res *secrets.Resolver, out *transform.Output, output v1alpha1.Output, field string) ([]*sdk.KubeObject, diag.Findings) {
 	var fs diag.Findings
-	var previous []*sdk.KubeObject
-	if output.Encrypt != nil {
-		previous = append(previous, r.items...)
-		if output.File != "" {
-			prev, f := previousFromFile(res, output.File, field+".file")
-			if f != nil {
-				fs.Add(*f)
+	// Earlier encrypted output: among the items (kpt), or in output.file.
+	previous := r.encrypted
+	if output.Encrypt != nil && output.File != "" {
+		prev, f := previousFromFile(res, output.File, field+".file")
+		if f != nil {
+			fs.Add(*f)
+		}
+		previous = map[objectID]*sdk.KubeObject{}
+		for id, o := range r.encrypted {
+			previous[id] = o
+		}
+		for _, o := range prev {
+			if _, found, _ := o.NestedSubObject("sops"); found {
+				previous[idOf(o)] = o
 			}
-			previous = append(previous, prev...)
 		}
 	}
 	var objects []*sdk.KubeObject
@@ -105,9 +111,9 @@ func (r *renderer) emit(req request, res *secrets.Resolver, out *transform.Outpu
 // encrypt returns the earlier encrypted version of obj when it decrypts to
 // the same object, and a fresh encryption otherwise. A warning says when an
 // earlier version exists but cannot be decrypted here.
-func (r *renderer) encrypt(obj *sdk.KubeObject, plain []byte, previous []*sdk.KubeObject, enc v1alpha1.Encryption, field string) (*sdk.KubeObject, *diag.Finding) {
+func (r *renderer) encrypt(obj *sdk.KubeObject, plain []byte, previous map[objectID]*sdk.KubeObject, enc v1alpha1.Encryption, field string) (*sdk.KubeObject, *diag.Finding) {
 	var warning *diag.Finding
-	if prev := findEncrypted(previous, obj); prev != nil {
+	if prev := previous[idOf(obj)]; prev != nil {
 		same, err := r.samePlaintext(prev, plain)
 		switch {
 		case err != nil:
@@ -124,7 +130,7 @@ func (r *renderer) encrypt(obj *sdk.KubeObject, plain []byte, previous []*sdk.Ku
 	})
 	if err != nil {
 		if errors.Is(err, secrets.ErrNeedsFullSOPS) {
-			r.needsFull = true
+			r.needsFull.Store(true)
 		}
 		return nil, &diag.Finding{Severity: diag.Error, Field: field, Message: fmt.Sprintf("encrypting the %s: %s", obj.GetKind(), err)}
 	}
@@ -133,18 +139,6 @@ func (r *renderer) encrypt(obj *sdk.KubeObject, plain []byte, previous []*sdk.Ku
 		return nil, &diag.Finding{Severity: diag.Error, Field: field, Message: fmt.Sprintf("encrypting the %s: the result does not parse: %s", obj.GetKind(), err)}
 	}
 	return out, warning
-}
-
-// findEncrypted returns the SOPS-encrypted object of obj's identity, if any.
-func findEncrypted(objects []*sdk.KubeObject, obj *sdk.KubeObject) *sdk.KubeObject {
-	for _, o := range objects {
-		if o.GetAPIVersion() == obj.GetAPIVersion() && o.GetKind() == obj.GetKind() && o.GetNamespace() == obj.GetNamespace() && o.GetName() == obj.GetName() {
-			if _, found, _ := o.NestedSubObject("sops"); found {
-				return o
-			}
-		}
-	}
-	return nil
 }
 
 // previousFromFile reads the committed encrypted output of a side.

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
@@ -63,22 +65,39 @@ func (p *Processor) Process(rl *sdk.ResourceList) (bool, error) {
 	if p.Now != nil {
 		now = p.Now
 	}
-	r := &renderer{decryptor: p.Decryptor, now: now(), side: p.Side, items: rl.Items, resolvers: map[string]*secrets.Resolver{}}
-	defer r.close()
+	r := newRenderer(p.Decryptor, now(), p.Side, rl.Items, requests)
 
 	type rendered struct {
 		req      request
 		objects  []*sdk.KubeObject
 		findings diag.Findings
 	}
-	var outputs []rendered
-	for _, req := range requests {
-		objects, findings := p.renderSafely(r, req)
-		outputs = append(outputs, rendered{req: req, objects: objects, findings: findings})
+	// Requests render in parallel (they share nothing but the per-directory
+	// resolvers, which are safe for concurrent use); their results keep the
+	// requests' order, so the output does not depend on scheduling.
+	outputs := make([]rendered, len(requests))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(runtime.GOMAXPROCS(0), len(requests)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				objects, findings := p.renderSafely(r, requests[i])
+				outputs[i] = rendered{req: requests[i], objects: objects, findings: findings}
+				r.done(requests[i].dir)
+			}
+		}()
 	}
+	for i := range requests {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
 	// A lean build hands the whole run over before reporting anything, so
 	// that the full build's report is the only one.
-	if r.needsFull {
+	if r.needsFull.Load() {
 		return false, secrets.ErrNeedsFullSOPS
 	}
 	failed := false
@@ -93,20 +112,28 @@ func (p *Processor) Process(rl *sdk.ResourceList) (bool, error) {
 	}
 
 	// Nothing is added to the items until every request has rendered and
-	// every object has been checked.
+	// every object has been checked. Objects replace the earlier ones of
+	// their identity (an upsert, found through an index: fleets are large).
+	index := make(map[objectID]int, len(rl.Items))
+	for i, it := range rl.Items {
+		index[idOf(it)] = i
+	}
 	for _, out := range outputs {
 		for _, obj := range out.objects {
-			if msg := conflict(rl, obj); msg != "" {
-				p.report(rl, &out.req, diag.Finding{Severity: diag.Error, Message: msg})
+			if i, ok := index[idOf(obj)]; ok && rl.Items[i].GetLabel(transform.ManagedByLabel) != transform.ManagedByValue {
+				p.report(rl, &out.req, diag.Finding{Severity: diag.Error, Message: fmt.Sprintf("the input already has a %s %s/%s that clusterpair-fn did not render; refusing to replace it", obj.GetKind(), obj.GetNamespace(), obj.GetName())})
 				return false, ErrFailed
 			}
 		}
 	}
 	for _, out := range outputs {
 		for _, obj := range out.objects {
-			if err := rl.UpsertObjectToItems(obj, nil, true); err != nil {
-				return false, fmt.Errorf("adding %s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err)
+			if i, ok := index[idOf(obj)]; ok {
+				rl.Items[i] = obj
+				continue
 			}
+			index[idOf(obj)] = len(rl.Items)
+			rl.Items = append(rl.Items, obj)
 		}
 	}
 	for _, out := range outputs {
@@ -165,17 +192,4 @@ func (p *Processor) report(rl *sdk.ResourceList, req *request, f diag.Finding) {
 		b.WriteString("\n")
 		_, _ = io.WriteString(p.Log, b.String())
 	}
-}
-
-// conflict refuses to replace an object of the same identity that
-// clusterpair-fn did not render (a hand-written ClusterPair, say).
-func conflict(rl *sdk.ResourceList, obj *sdk.KubeObject) string {
-	for _, item := range rl.Items {
-		if item.GetAPIVersion() == obj.GetAPIVersion() && item.GetKind() == obj.GetKind() &&
-			item.GetNamespace() == obj.GetNamespace() && item.GetName() == obj.GetName() &&
-			item.GetLabel(transform.ManagedByLabel) != transform.ManagedByValue {
-			return fmt.Sprintf("the input already has a %s %s/%s that clusterpair-fn did not render; refusing to replace it", obj.GetKind(), obj.GetNamespace(), obj.GetName())
-		}
-	}
-	return ""
 }

@@ -2,6 +2,8 @@ package fn
 
 import (
 	"errors"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
@@ -13,38 +15,85 @@ import (
 )
 
 // renderer renders requests, sharing one secrets.Resolver per directory so
-// that a file referenced by several requests is decrypted once.
+// that a file referenced by several requests is decrypted once. It is safe
+// for concurrent use: requests render in parallel.
 type renderer struct {
 	decryptor secrets.Decryptor
 	now       time.Time
 	side      transform.Side
-	// items are the input items, where earlier encrypted output may be.
-	items sdk.KubeObjects
+	// encrypted indexes the SOPS-encrypted input items (earlier encrypted
+	// output) by identity.
+	encrypted map[objectID]*sdk.KubeObject
 	// needsFull records that some work needs the full sops library (only
 	// possible in the lean build); the run is then handed over.
-	needsFull bool
-	resolvers map[string]*secrets.Resolver
-	roots     []*secrets.Root
+	needsFull atomic.Bool
+
+	mu        sync.Mutex
+	resolvers map[string]*openResolver
 }
 
-func (r *renderer) close() {
-	for _, root := range r.roots {
-		_ = root.Close()
+// openResolver is a directory's resolver and how many requests still need it.
+type openResolver struct {
+	once    sync.Once
+	res     *secrets.Resolver
+	root    *secrets.Root
+	err     error
+	pending int
+}
+
+func newRenderer(d secrets.Decryptor, now time.Time, side transform.Side, items sdk.KubeObjects, requests []request) *renderer {
+	r := &renderer{decryptor: d, now: now, side: side, encrypted: map[objectID]*sdk.KubeObject{}, resolvers: map[string]*openResolver{}}
+	for _, it := range items {
+		if _, found, _ := it.NestedSubObject("sops"); found {
+			r.encrypted[idOf(it)] = it
+		}
 	}
+	for _, req := range requests {
+		o := r.resolvers[req.dir]
+		if o == nil {
+			o = &openResolver{}
+			r.resolvers[req.dir] = o
+		}
+		o.pending++
+	}
+	return r
 }
 
+// resolver returns the resolver of a directory, opening it on first use.
 func (r *renderer) resolver(dir string) (*secrets.Resolver, error) {
-	if res, ok := r.resolvers[dir]; ok {
-		return res, nil
+	r.mu.Lock()
+	o := r.resolvers[dir]
+	r.mu.Unlock()
+	o.once.Do(func() {
+		o.root, o.err = secrets.OpenRoot(dir)
+		if o.err == nil {
+			o.res = secrets.NewResolver(o.root, r.decryptor)
+		}
+	})
+	return o.res, o.err
+}
+
+// done releases a request's hold on its directory: the last one closes the
+// root and drops the decrypted files, so that a fleet of pairs neither keeps
+// a descriptor per directory open nor every plaintext in memory.
+func (r *renderer) done(dir string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	o := r.resolvers[dir]
+	o.pending--
+	if o.pending == 0 {
+		if o.root != nil {
+			_ = o.root.Close()
+		}
+		delete(r.resolvers, dir)
 	}
-	root, err := secrets.OpenRoot(dir)
-	if err != nil {
-		return nil, err
-	}
-	r.roots = append(r.roots, root)
-	res := secrets.NewResolver(root, r.decryptor)
-	r.resolvers[dir] = res
-	return res, nil
+}
+
+// objectID is what makes two objects the same one.
+type objectID struct{ apiVersion, kind, namespace, name string }
+
+func idOf(o *sdk.KubeObject) objectID {
+	return objectID{o.GetAPIVersion(), o.GetKind(), o.GetNamespace(), o.GetName()}
 }
 
 // render decodes, defaults, validates, resolves, renders and (when asked)
@@ -119,14 +168,14 @@ func (r *renderer) sideFor(cpr *v1alpha1.ClusterPairRequest) (transform.Side, *d
 
 // resolveSecrets decrypts what the side needs, and nothing else: the other
 // side's credentials may be encrypted to keys this renderer does not hold.
-func resolveSecrets(res *secrets.Resolver, cpr *v1alpha1.ClusterPairRequest, side transform.Side, needsFull *bool) (transform.Secrets, diag.Findings) {
+func resolveSecrets(res *secrets.Resolver, cpr *v1alpha1.ClusterPairRequest, side transform.Side, needsFull *atomic.Bool) (transform.Secrets, diag.Findings) {
 	var fs diag.Findings
 	var in transform.Secrets
 	get := func(field string, ref v1alpha1.SecretRef) []byte {
 		v, f := resolve(res, field, ref)
 		if f != nil {
 			if f.Reason == secrets.ReasonNeedsFull {
-				*needsFull = true
+				needsFull.Store(true)
 			}
 			fs.Add(f.Finding)
 			return nil
