@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"strings"
 
+	sopslogging "github.com/getsops/sops/v3/logging"
+	"github.com/sirupsen/logrus"
+
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets/sopsfile"
 )
 
@@ -21,8 +24,10 @@ type SOPSDecryptor struct {
 	lean *sopsfile.Decryptor
 }
 
-// NewSOPSDecryptor returns the lean decryptor.
+// NewSOPSDecryptor returns the lean decryptor. sops's own logging (its age
+// and PGP key sources log) is limited to errors, as in the full build.
 func NewSOPSDecryptor() *SOPSDecryptor {
+	sopslogging.SetLevel(logrus.ErrorLevel)
 	return &SOPSDecryptor{lean: sopsfile.NewDecryptor()}
 }
 

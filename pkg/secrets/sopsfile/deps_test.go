@@ -1,6 +1,7 @@
 package sopsfile_test
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -47,8 +48,23 @@ var forbiddenPrefixes = []string{
 // violations lists the forbidden packages among the dependencies of pkg.
 func violations(t *testing.T, pkg string) []string {
 	t.Helper()
+	return violationsTags(t, pkg, "")
+}
+
+// violationsTags is violations for a build with the given tags.
+func violationsTags(t *testing.T, pkg, tags string) []string {
+	t.Helper()
 	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	cmd := exec.Command(goBin, "list", "-deps", pkg)
+	if _, err := os.Stat(goBin); err != nil {
+		if goBin, err = exec.LookPath("go"); err != nil {
+			t.Fatalf("the go command is needed: %v", err)
+		}
+	}
+	args := []string{"list", "-deps"}
+	if tags != "" {
+		args = append(args, "-tags", tags)
+	}
+	cmd := exec.Command(goBin, append(args, pkg)...)
 	cmd.Dir = testenv.RepoRoot()
 	out, err := cmd.Output()
 	if err != nil {
@@ -98,5 +114,13 @@ func TestDependencyCheckCatchesTheFullLibrary(t *testing.T) {
 		if !found {
 			t.Errorf("the dependency check does not flag %s in the sops decrypt package", w)
 		}
+	}
+}
+
+// TestLeanBinaryLinksNoCloudSDK checks the whole lean binary, not only this
+// package: nothing it links may pull in the full sops library.
+func TestLeanBinaryLinksNoCloudSDK(t *testing.T) {
+	if v := violationsTags(t, "github.com/clusterpair-fn/clusterpair-fn/cmd/clusterpair-fn", "lean"); len(v) > 0 {
+		t.Fatalf("the lean build links %d forbidden packages, e.g. %v", len(v), v[:min(len(v), 5)])
 	}
 }
