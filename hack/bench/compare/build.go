@@ -3,30 +3,25 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"go/parser"
-	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
 
 // binary is one program under test.
 type binary struct {
-	name    string // file name and column label
-	role    role
-	what    string // one line for the report
-	pkg     string
-	tags    []string
-	overlay string
-	path    string
-	size    int64
-	err     error // build failure (then path is empty)
+	name string // file name and column label
+	role role
+	what string // one line for the report
+	pkg  string
+	tags []string
+	path string
+	size int64
+	err  error // build failure (then path is empty)
 }
 
 type role int
@@ -63,9 +58,6 @@ func importProbes(repo, ws string) ([]*binary, error) {
 	const sdk = `"github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"`
 	var bins []*binary
 	for i, p := range probes {
-		if len(p.tags) > 0 && !hasLeanEdition(repo) {
-			continue
-		}
 		blank := ""
 		for _, imp := range p.imports {
 			blank += "\n\t_ \"" + imp + "\""
@@ -118,55 +110,6 @@ func isForbidden(imp string) bool {
 	return false
 }
 
-// writeOverlay writes the go build -overlay file of the lean prototype: the
-// non-test files of pkg/secrets that import the full sops library are
-// removed and hack/bench/leanproto/overlay/*.go are added in their place.
-// It returns the overlay path and the files it removed.
-func writeOverlay(repo, ws string) (string, []string, error) {
-	secretsDir := filepath.Join(repo, "pkg", "secrets")
-	entries, err := os.ReadDir(secretsDir)
-	if err != nil {
-		return "", nil, err
-	}
-	replace := map[string]string{}
-	var removed []string
-	fset := token.NewFileSet()
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		path := filepath.Join(secretsDir, name)
-		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
-		if err != nil {
-			return "", nil, err
-		}
-		for _, imp := range f.Imports {
-			p, _ := strconv.Unquote(imp.Path.Value)
-			if isForbidden(p) {
-				replace[path] = ""
-				removed = append(removed, name)
-				break
-			}
-		}
-	}
-	overlayDir := filepath.Join(repo, "hack", "bench", "leanproto", "overlay")
-	files, err := filepath.Glob(filepath.Join(overlayDir, "*.go"))
-	if err != nil {
-		return "", nil, err
-	}
-	for _, f := range files {
-		replace[filepath.Join(secretsDir, "zz_leanproto_"+filepath.Base(f))] = f
-	}
-	data, err := json.MarshalIndent(map[string]any{"Replace": replace}, "", "  ")
-	if err != nil {
-		return "", nil, err
-	}
-	out := filepath.Join(ws, "leanproto-overlay.json")
-	sort.Strings(removed)
-	return out, removed, os.WriteFile(out, data, 0o644)
-}
-
 // goCmd runs the go command in the repository.
 func goCmd(ctx context.Context, repo string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "go", args...)
@@ -184,36 +127,14 @@ func goCmd(ctx context.Context, repo string, args ...string) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// hasLeanEdition reports whether cmd/clusterpair-fn has a lean build
-// (files constrained by the "lean" build tag): then the real lean and full
-// builds are measured, and the phase-1 prototype is not needed.
-func hasLeanEdition(repo string) bool {
-	files, _ := filepath.Glob(filepath.Join(repo, "cmd", "clusterpair-fn", "*.go"))
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err == nil && strings.Contains(string(data), "//go:build lean\n") {
-			return true
-		}
+// plan returns the binaries to build: the floor and the two builds of
+// cmd/clusterpair-fn.
+func plan() []*binary {
+	return []*binary{
+		{name: "noop", role: roleFloor, pkg: "./hack/bench/noop", what: "fn SDK only, passes its input through (hack/bench/noop): the floor"},
+		{name: "clusterpair-fn-full", role: roleFull, pkg: "./cmd/clusterpair-fn", what: "full build (`go build ./cmd/clusterpair-fn`: the sops library with every key service)"},
+		{name: "clusterpair-fn", role: roleLean, pkg: "./cmd/clusterpair-fn", tags: []string{"lean"}, what: "lean build (`-tags lean`: pkg/secrets/sopsfile; hands KMS/Vault work to clusterpair-fn-full)"},
 	}
-	return false
-}
-
-// plan returns the binaries to build: the floor, the full build, and the
-// lean build (the real one if the tree has it, else the prototype).
-func plan(repo, overlay string) []*binary {
-	bins := []*binary{{name: "noop", role: roleFloor, pkg: "./hack/bench/noop", what: "fn SDK only, passes its input through (hack/bench/noop): the floor"}}
-	if hasLeanEdition(repo) {
-		return append(bins,
-			&binary{name: "clusterpair-fn-full", role: roleFull, pkg: "./cmd/clusterpair-fn", what: "full build (`go build ./cmd/clusterpair-fn`: the sops library with every key service)"},
-			&binary{name: "clusterpair-fn", role: roleLean, pkg: "./cmd/clusterpair-fn", tags: []string{"lean"}, what: "lean build (`-tags lean`: pkg/secrets/sopsfile; hands KMS/Vault work to clusterpair-fn-full)"},
-		)
-	}
-	bins = append(bins, &binary{name: "clusterpair-fn", role: roleFull, pkg: "./cmd/clusterpair-fn", what: "the current function (cmd/clusterpair-fn, full sops library)"})
-	lean := &binary{name: "leanproto", role: roleLean, pkg: "./hack/bench/leanproto", tags: []string{"leanproto"}, overlay: overlay, what: "lean prototype (hack/bench/leanproto: the same processor over pkg/secrets/sopsfile)"}
-	if overlay == "" {
-		lean.err = fmt.Errorf("no overlay")
-	}
-	return append(bins, lean)
 }
 
 // buildArgs are the go command arguments after "build" or "list -deps".
@@ -221,9 +142,6 @@ func (b *binary) buildArgs() []string {
 	var args []string
 	if len(b.tags) > 0 {
 		args = append(args, "-tags", strings.Join(b.tags, ","))
-	}
-	if b.overlay != "" {
-		args = append(args, "-overlay", b.overlay)
 	}
 	return args
 }

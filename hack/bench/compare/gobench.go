@@ -47,9 +47,6 @@ func goBenchmarks(ctx context.Context, repo string, bins []*binary, ws, benchtim
 	for _, b := range bins {
 		if b.role == roleLean && b.err == nil {
 			title := "Hot paths with the lean build's decryptor (pkg/secrets/sopsfile)"
-			if b.overlay != "" {
-				title = "Hot paths with the lean prototype's decryptor (pkg/secrets/sopsfile)"
-			}
 			groups = append(groups, benchGroup{title: title, args: append(b.buildArgs(), "./hack/bench/hotpath")})
 		}
 	}

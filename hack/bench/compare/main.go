@@ -104,7 +104,6 @@ type report struct {
 	elapsed      time.Duration
 	machine      [][2]string
 	bins         []*binary
-	overlayDrop  []string
 	deps         map[string][]string
 	depsErr      map[string]error
 	identical    []string
@@ -147,16 +146,7 @@ func run(o options) error {
 	r := &report{started: start, ws: ws, opts: o, deps: map[string][]string{}, depsErr: map[string]error{}}
 	r.machine = machineInfo(ctx, repo)
 
-	overlay, dropped, err := writeOverlay(repo, ws)
-	if err != nil {
-		logf("overlay: %v", err)
-	}
-	r.bins = plan(repo, overlay)
-	for _, b := range r.bins {
-		if b.overlay != "" {
-			r.overlayDrop = dropped
-		}
-	}
+	r.bins = plan()
 	buildAll(ctx, repo, ws, r.bins)
 	for _, b := range r.bins {
 		if b.role == roleFloor || b.err != nil {

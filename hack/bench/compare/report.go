@@ -92,10 +92,6 @@ func (r *report) markdown(repo string) string {
 	} else {
 		w("\nImage `localhost/clusterpair-fn:dev`: not present (`make image` builds it; its size is the current binary plus about 0.2 MB of CA certificates and passwd/group).\n")
 	}
-	if len(r.overlayDrop) > 0 {
-		w("\nThe lean prototype is cmd/clusterpair-fn's function path built with `-tags leanproto` and a `go build -overlay` (`%s/leanproto-overlay.json`) that leaves out of pkg/secrets the files importing the full sops library (%s) and adds `hack/bench/leanproto/overlay/*.go` instead (a `secrets.Decryptor` over pkg/secrets/sopsfile; no output encryption, no subcommands).\n",
-			relTo(repo, r.ws), "`"+strings.Join(r.overlayDrop, "`, `")+"`")
-	}
 	for _, bin := range r.bins {
 		if bin.err != nil {
 			w("\n`%s` did not build:\n\n```\n%s\n```\n", bin.name, bin.err)

@@ -1,4 +1,4 @@
-//go:build lean && !leanproto
+//go:build lean
 
 package hotpath_test
 

@@ -6,6 +6,5 @@
 //	go test -run '^$' -bench . ./hack/bench/hotpath
 //
 // Built with -tags lean (the lean build of cmd/clusterpair-fn), the
-// processor's decryptor is pkg/secrets/sopsfile; with -tags leanproto and
-// the overlay hack/bench/compare writes, the phase-1 prototype's.
+// processor's decryptor is pkg/secrets/sopsfile.
 package hotpath
