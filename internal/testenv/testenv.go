@@ -130,3 +130,20 @@ func CompareGolden(t testing.TB, path, got string) {
 		t.Errorf("%s differs (UPDATE_GOLDEN=1 rewrites it)\n--- want\n%s\n--- got\n%s", path, want, got)
 	}
 }
+
+// Recipient returns the age recipient (public key) of an age identity file
+// written by age-keygen.
+func Recipient(t testing.TB, keyFile string) string {
+	t.Helper()
+	data, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if _, r, ok := strings.Cut(line, "public key: "); ok {
+			return strings.TrimSpace(r)
+		}
+	}
+	t.Fatalf("no public key in %s", keyFile)
+	return ""
+}

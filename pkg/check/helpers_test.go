@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,14 +23,7 @@ import (
 )
 
 // demoRecipient is the age recipient of the demo key.
-func demoRecipient(t *testing.T) string {
-	t.Helper()
-	data, err := os.ReadFile(testenv.DemoKeyFile())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return regexp.MustCompile(`age1[0-9a-z]{50,}`).FindString(string(data))
-}
+func demoRecipient(t *testing.T) string { return testenv.Recipient(t, testenv.DemoKeyFile()) }
 
 // apiServer is a TLS server on loopback that answers GET /version for one
 // bearer token, as a kube-apiserver does, with a certificate of its own CA.

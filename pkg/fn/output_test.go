@@ -16,20 +16,7 @@ import (
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
-func demoRecipient(t *testing.T) string {
-	t.Helper()
-	data, err := os.ReadFile(testenv.DemoKeyFile())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if _, r, ok := strings.Cut(line, "public key: "); ok {
-			return strings.TrimSpace(r)
-		}
-	}
-	t.Fatal("no public key in the demo key file")
-	return ""
-}
+func demoRecipient(t *testing.T) string { return testenv.Recipient(t, testenv.DemoKeyFile()) }
 
 // encryptedRequest is a request whose output is encrypted to recipient.
 func encryptedRequest(name, recipient, extra string, annotations ...string) string {
@@ -189,16 +176,7 @@ func TestOutputFileKeepsCiphertextStable(t *testing.T) {
 
 func TestEarlierOutputThatCannotBeDecryptedIsReplacedWithAWarning(t *testing.T) {
 	dir := fixtureDir(t)
-	other, err := os.ReadFile(testenv.OtherKeyFile())
-	if err != nil {
-		t.Fatal(err)
-	}
-	otherRecipient := ""
-	for _, line := range strings.Split(string(other), "\n") {
-		if _, r, ok := strings.Cut(line, "public key: "); ok {
-			otherRecipient = strings.TrimSpace(r)
-		}
-	}
+	otherRecipient := testenv.Recipient(t, testenv.OtherKeyFile())
 	first, stderr, err := run(t, dir, resourceList(t, "", encryptedRequest("a", otherRecipient, "")))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
@@ -254,12 +232,7 @@ func TestEncryptionToAKeyThatCannotBeUsedFails(t *testing.T) {
 func TestKeyGroupsWithThreshold(t *testing.T) {
 	dir := fixtureDir(t)
 	other, _ := os.ReadFile(testenv.OtherKeyFile())
-	var otherRecipient string
-	for _, line := range strings.Split(string(other), "\n") {
-		if _, r, ok := strings.Cut(line, "public key: "); ok {
-			otherRecipient = strings.TrimSpace(r)
-		}
-	}
+	otherRecipient := testenv.Recipient(t, testenv.OtherKeyFile())
 	req := request("a", "app", "kubeconfig.yaml") + "  output:\n    encrypt:\n      shamirThreshold: 2\n      keyGroups:\n        - age: [" + demoRecipient(t) + "]\n        - age: [" + otherRecipient + "]\n"
 	rl, stderr, err := run(t, dir, resourceList(t, "", req))
 	if err != nil {
