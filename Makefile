@@ -39,6 +39,7 @@ $(SOPS):
 .PHONY: tools
 tools: $(KUSTOMIZE) $(SOPS) ## Install kustomize and sops into ./bin.
 	@command -v kpt >/dev/null || { echo "kpt is required on PATH (preinstalled on the machine image)" >&2; exit 1; }
+	@command -v gpg >/dev/null || { echo "gpg is required on PATH for the PGP tests (apt-get install gnupg)" >&2; exit 1; }
 
 .PHONY: build
 build: ## Build the static binaries (lean clusterpair-fn and clusterpair-fn-full) into ./bin.
