@@ -9,7 +9,6 @@ package diag
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -85,25 +84,5 @@ func (fs Findings) Errors() Findings {
 			out = append(out, f)
 		}
 	}
-	return out
-}
-
-// Sorted returns a copy ordered by severity (errors first), field, file and message,
-// so that reports are deterministic whatever order checks ran in.
-func (fs Findings) Sorted() Findings {
-	out := append(Findings(nil), fs...)
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Severity != b.Severity {
-			return a.Severity == Error
-		}
-		if a.Field != b.Field {
-			return a.Field < b.Field
-		}
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		return a.Message < b.Message
-	})
 	return out
 }
