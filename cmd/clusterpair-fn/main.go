@@ -36,6 +36,7 @@ func main() {
 // exitCode is the exit status of a run handed over to the full build.
 type exitCode int
 
+// Error implements error.
 func (c exitCode) Error() string { return fmt.Sprintf("exit status %d", int(c)) }
 
 // sideEnv names the environment variables that select the side of a

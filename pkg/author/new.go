@@ -91,6 +91,7 @@ type FindingsError struct {
 	Findings diag.Findings
 }
 
+// Error implements error: the first error finding and how many there are.
 func (e *FindingsError) Error() string {
 	lines := make([]string, 0, len(e.Findings))
 	for _, f := range e.Findings.Errors() {

@@ -42,6 +42,7 @@ func (r request) ref() *sdk.ResourceRef {
 	return &sdk.ResourceRef{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.Kind, Name: r.name(), Namespace: r.namespace()}
 }
 
+// String names the request and, when known, its file, for log lines.
 func (r request) String() string {
 	id := r.name()
 	if ns := r.namespace(); ns != "" {

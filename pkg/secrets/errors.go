@@ -42,6 +42,7 @@ type Error struct {
 	Detail string
 }
 
+// Error implements error: the reason and the detail, never secret content.
 func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s", e.Reason, e.Detail)
 }

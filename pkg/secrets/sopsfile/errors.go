@@ -62,6 +62,7 @@ type Error struct {
 	Keys []string
 }
 
+// Error implements error.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Kind.Error())
