@@ -91,7 +91,7 @@ type FindingsError struct {
 	Findings diag.Findings
 }
 
-// Error implements error: the first error finding and how many there are.
+// Error implements error: every error finding, one per line.
 func (e *FindingsError) Error() string {
 	lines := make([]string, 0, len(e.Findings))
 	for _, f := range e.Findings.Errors() {

@@ -61,7 +61,8 @@ type Pair struct {
 }
 
 // Errors and Warnings count the findings by severity.
-func (p *Pair) Errors() int   { return p.count(diag.Error) }
+func (p *Pair) Errors() int { return p.count(diag.Error) }
+
 // Warnings counts the warning findings of the pair.
 func (p *Pair) Warnings() int { return p.count(diag.Warning) }
 
