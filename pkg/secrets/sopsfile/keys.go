@@ -31,6 +31,9 @@ type keyring struct {
 type ageSlot struct {
 	mu  sync.Mutex
 	key *age.MasterKey
+	// loaded is set once key has decrypted a file: its identities are then
+	// parsed and immutable, and copies of it decrypt concurrently.
+	loaded bool
 }
 
 func (k *keyring) ageSlot(recipient string) *ageSlot {
@@ -50,12 +53,23 @@ func (k *keyring) ageSlot(recipient string) *ageSlot {
 func (k *keyring) decryptAge(key ageKey) ([]byte, error) {
 	slot := k.ageSlot(key.recipient)
 	slot.mu.Lock()
+	if slot.loaded {
+		// A copy shares the parsed identities (read-only) and carries its
+		// own encrypted key, so files decrypt in parallel.
+		mk := *slot.key
+		slot.mu.Unlock()
+		mk.EncryptedKey = key.enc
+		return mk.Decrypt()
+	}
 	defer slot.mu.Unlock()
 	if slot.key == nil {
 		slot.key = &age.MasterKey{Recipient: key.recipient}
 	}
 	slot.key.EncryptedKey = key.enc
 	out, err := slot.key.Decrypt()
+	if err == nil {
+		slot.loaded = true
+	}
 	if err != nil && strings.HasPrefix(err.Error(), "failed to load age identities") {
 		// No identity was found: the key keeps none, so drop it and let
 		// the next file look again, as sops would.
