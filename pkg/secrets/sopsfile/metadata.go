@@ -78,17 +78,12 @@ func (m *Metadata) Keys() []string {
 // these structs with weakly typed input, so that "2" is a threshold and
 // "true" a flag, and a key matches its field case-insensitively.
 type rawMetadata struct {
+	// The top-level key lists have the same keys as a key group's.
+	rawKeyGroup             `mapstructure:",squash"`
 	ShamirThreshold         int           `mapstructure:"shamir_threshold"`
 	KeyGroups               []rawKeyGroup `mapstructure:"key_groups"`
-	KMS                     []rawKMS      `mapstructure:"kms"`
-	GCPKMS                  []rawGCPKMS   `mapstructure:"gcp_kms"`
-	HCKMS                   []rawHCKMS    `mapstructure:"hckms"`
-	AzureKV                 []rawAzureKV  `mapstructure:"azure_kv"`
-	Vault                   []rawVault    `mapstructure:"hc_vault"`
-	Age                     []rawAge      `mapstructure:"age"`
 	LastModified            string        `mapstructure:"lastmodified"`
 	MAC                     string        `mapstructure:"mac"`
-	PGP                     []rawPGP      `mapstructure:"pgp"`
 	UnencryptedSuffix       string        `mapstructure:"unencrypted_suffix"`
 	EncryptedSuffix         string        `mapstructure:"encrypted_suffix"`
 	UnencryptedRegex        string        `mapstructure:"unencrypted_regex"`
@@ -228,7 +223,7 @@ func (raw *rawMetadata) toMetadata() (*Metadata, error) {
 	}
 	// As sops: the top-level key lists, if any, are the one group;
 	// key_groups is read only without them.
-	top := rawKeyGroup{PGP: raw.PGP, KMS: raw.KMS, GCPKMS: raw.GCPKMS, HCKMS: raw.HCKMS, AzureKV: raw.AzureKV, Vault: raw.Vault, Age: raw.Age}
+	top := raw.rawKeyGroup
 	switch {
 	case top.count() > 0:
 		g, err := top.toGroup()
