@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -142,17 +141,10 @@ func loadError(file string, data []byte, format Format, err error) error {
 
 // describeKeys lists the public identifiers of a file's master keys.
 func describeKeys(m sops.Metadata) string {
-	var ids []string
-	for _, group := range m.KeyGroups {
-		for _, k := range group {
-			ids = append(ids, k.TypeToIdentifier()+" "+k.ToString())
-		}
+	if ids := describeGroups(m.KeyGroups); ids != "" {
+		return ids
 	}
-	if len(ids) == 0 {
-		return "none listed"
-	}
-	sort.Strings(ids)
-	return strings.Join(ids, ", ")
+	return "none listed"
 }
 
 // lineHint extracts a "line N" position from a parser error without echoing
