@@ -56,22 +56,25 @@ func plaintextGuard(req request, output v1alpha1.Output, field string) *diag.Fin
 // keeping earlier ciphertext whenever it still decrypts to the same object.
 func (r *renderer) emit(req request, res *secrets.Resolver, out *transform.Output, output v1alpha1.Output, field string) ([]*sdk.KubeObject, diag.Findings) {
 	var fs diag.Findings
-	// Earlier encrypted output: among the items (kpt), or in output.file.
-	previous := r.encrypted
+	// Earlier encrypted output: in output.file, else among the items (kpt).
+	var fromFile map[objectID]*sdk.KubeObject
 	if output.Encrypt != nil && output.File != "" {
 		prev, f := previousFromFile(res, output.File, field+".file")
 		if f != nil {
 			fs.Add(*f)
 		}
-		previous = map[objectID]*sdk.KubeObject{}
-		for id, o := range r.encrypted {
-			previous[id] = o
-		}
+		fromFile = map[objectID]*sdk.KubeObject{}
 		for _, o := range prev {
 			if _, found, _ := o.NestedSubObject("sops"); found {
-				previous[idOf(o)] = o
+				fromFile[idOf(o)] = o
 			}
 		}
+	}
+	previous := func(id objectID) *sdk.KubeObject {
+		if o := fromFile[id]; o != nil {
+			return o
+		}
+		return r.encrypted[id]
 	}
 	var objects []*sdk.KubeObject
 	for _, o := range out.Objects() {
@@ -111,9 +114,9 @@ func (r *renderer) emit(req request, res *secrets.Resolver, out *transform.Outpu
 // encrypt returns the earlier encrypted version of obj when it decrypts to
 // the same object, and a fresh encryption otherwise. A warning says when an
 // earlier version exists but cannot be decrypted here.
-func (r *renderer) encrypt(obj *sdk.KubeObject, plain []byte, previous map[objectID]*sdk.KubeObject, enc v1alpha1.Encryption, field string) (*sdk.KubeObject, *diag.Finding) {
+func (r *renderer) encrypt(obj *sdk.KubeObject, plain []byte, previous func(objectID) *sdk.KubeObject, enc v1alpha1.Encryption, field string) (*sdk.KubeObject, *diag.Finding) {
 	var warning *diag.Finding
-	if prev := previous[idOf(obj)]; prev != nil {
+	if prev := previous(idOf(obj)); prev != nil {
 		same, err := r.samePlaintext(prev, plain)
 		switch {
 		case err != nil:
