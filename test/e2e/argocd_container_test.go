@@ -23,11 +23,7 @@ import (
 
 func argocdImage(t *testing.T) string {
 	t.Helper()
-	img := os.Getenv("CLUSTERPAIR_FN_ARGOCD_CMP_IMAGE")
-	if img == "" {
-		t.Fatal("CLUSTERPAIR_FN_ARGOCD_CMP_IMAGE is not set: run `make test-container`")
-	}
-	return img
+	return imageFromEnv(t, "CLUSTERPAIR_FN_ARGOCD_CMP_IMAGE")
 }
 
 // pluginGenerate reads examples/argocd/cmp/plugin.yaml's generate command.

@@ -16,9 +16,16 @@ import (
 
 func image(t *testing.T) string {
 	t.Helper()
-	img := os.Getenv("CLUSTERPAIR_FN_IMAGE")
+	return imageFromEnv(t, "CLUSTERPAIR_FN_IMAGE")
+}
+
+// imageFromEnv returns the image `make test-container` named in the
+// variable; the test fails when it is not set.
+func imageFromEnv(t *testing.T, variable string) string {
+	t.Helper()
+	img := os.Getenv(variable)
 	if img == "" {
-		t.Fatal("CLUSTERPAIR_FN_IMAGE is not set: run `make test-container`")
+		t.Fatalf("%s is not set: run `make test-container`", variable)
 	}
 	return img
 }
