@@ -45,7 +45,8 @@ func (c exitCode) Error() string { return fmt.Sprintf("exit status %d", int(c)) 
 var sideEnv = []string{"CLUSTERPAIR_SIDE", "ARGOCD_ENV_CLUSTERPAIR_SIDE"}
 
 func newRootCommand() *cobra.Command {
-	var side, rootDir string
+	var side string
+	var settings operatorSettings
 	root := &cobra.Command{
 		Use:   "clusterpair-fn",
 		Short: "Render Stork ClusterPairs from SOPS-encrypted ClusterPairRequests (a KRM function)",
@@ -73,12 +74,9 @@ plugin): "source" for the source cluster, "destination" for the other.`,
 			if f, ok := cmd.InOrStdin().(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 				return errors.New("expects a KRM ResourceList on stdin (run it through kustomize or kpt); see --help")
 			}
-			wd := rootDir
-			if wd == "" {
-				var err error
-				if wd, err = os.Getwd(); err != nil {
-					return fmt.Errorf("finding the working directory: %w", err)
-				}
+			root, limits, err := settings.resolve(os.Getenv)
+			if err != nil {
+				return err
 			}
 			chosen, err := resolveSide(side, os.Getenv)
 			if err != nil {
@@ -88,7 +86,7 @@ plugin): "source" for the source cluster, "destination" for the other.`,
 			if err != nil {
 				return fmt.Errorf("reading the ResourceList from stdin: %w", err)
 			}
-			p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), WorkDir: wd, Log: cmd.ErrOrStderr(), Side: chosen}
+			p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: root, Limits: limits, Log: cmd.ErrOrStderr(), Side: chosen}
 			err = fn.Run(p, bytes.NewReader(input), cmd.OutOrStdout())
 			if errors.Is(err, secrets.ErrNeedsFullSOPS) {
 				return handOver(cmd, input, err)
@@ -97,7 +95,7 @@ plugin): "source" for the source cluster, "destination" for the other.`,
 		},
 	}
 	root.Flags().StringVar(&side, "side", "", `side of a bidirectional pair to render: "source" or "destination" (default from $CLUSTERPAIR_SIDE)`)
-	root.Flags().StringVar(&rootDir, "root", "", "directory relative paths resolve against when the input does not name its package (kpt fn eval run from elsewhere); default: the working directory")
+	settings.addFlags(root.Flags())
 	root.SetVersionTemplate("clusterpair-fn {{.Version}}\n")
 	root.AddCommand(newBuildCommand())
 	root.AddCommand(newNewCommand())

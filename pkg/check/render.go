@@ -114,7 +114,7 @@ func renderPair(req Request, side transform.Side, dec secrets.Decryptor, now fun
 		p.Findings = append(p.Findings, Finding{Severity: diag.Error, Message: err.Error()})
 		return p
 	}
-	proc := &fn.Processor{Decryptor: dec, WorkDir: dir, Now: now, Side: side}
+	proc := &fn.Processor{Decryptor: dec, Root: dir, Now: now, Side: side}
 	_, procErr := proc.Process(rl)
 	for _, r := range rl.Results {
 		f := Finding{Severity: diag.Error, Message: r.Message}

@@ -98,7 +98,7 @@ func TestCanarySecretsNeverLeak(t *testing.T) {
 				req += "  objectStore:\n    provider: google\n    bucket: px-b\n    google: {projectID: demo-project-1, accountKey: {file: secrets.yaml, key: gcp}}\n"
 			}
 			var stdout, stderr bytes.Buffer
-			p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), WorkDir: dir, Log: &stderr}
+			p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: dir, Log: &stderr}
 			err = fn.Run(p, bytes.NewReader(resourceList(t, req)), &stdout)
 			if (err != nil) != sc.wantErr {
 				t.Fatalf("err = %v, want error %v\n%s", err, sc.wantErr, stderr.String())
@@ -143,7 +143,7 @@ func TestPanicsNeverLeak(t *testing.T) {
 	writeEncrypted(t, dir, "kc.yaml", fmt.Sprintf(goodKubeconfig, marker))
 	req := "apiVersion: fn.clusterpair.dev/v1alpha1\nkind: ClusterPairRequest\nmetadata: {name: c, namespace: app}\nspec:\n  mode: sync-dr\n  destination:\n    kubeconfig: {file: kc.yaml}\n"
 	var stdout, stderr bytes.Buffer
-	p := &fn.Processor{Decryptor: panickingDecryptor{secrets.NewSOPSDecryptor()}, WorkDir: dir, Log: &stderr}
+	p := &fn.Processor{Decryptor: panickingDecryptor{secrets.NewSOPSDecryptor()}, Root: dir, Log: &stderr}
 	err := fn.Run(p, bytes.NewReader(resourceList(t, req)), &stdout)
 	if err == nil || !strings.Contains(stderr.String(), "internal error") {
 		t.Fatalf("a panic must fail the run with an internal error; err=%v\n%s", err, stderr.String())

@@ -33,7 +33,7 @@ func FuzzRun(f *testing.F) {
 	dec := secrets.NewSOPSDecryptor()
 	f.Fuzz(func(t *testing.T, input []byte) {
 		var stdout, stderr bytes.Buffer
-		p := &fn.Processor{Decryptor: dec, WorkDir: dir, Log: &stderr}
+		p := &fn.Processor{Decryptor: dec, Root: dir, Log: &stderr}
 		err := fn.Run(p, bytes.NewReader(input), &stdout)
 		switch {
 		case err == nil:

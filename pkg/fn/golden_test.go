@@ -85,7 +85,7 @@ func runCase(t *testing.T, dir string) (string, string, error) {
 	}
 	input := generatorInput(t, request)
 	var stdout, stderr bytes.Buffer
-	p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), WorkDir: work, Log: &stderr, Side: transform.Side(readOptional(t, dir, "side"))}
+	p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: work, Log: &stderr, Side: transform.Side(readOptional(t, dir, "side"))}
 	runErr := fn.Run(p, bytes.NewReader(input), &stdout)
 	// Messages may name the directory; make goldens independent of it.
 	norm := func(s string) string { return strings.ReplaceAll(s, work, "$WORK") }

@@ -29,7 +29,7 @@ func runBounded(t *testing.T, dir string, input []byte) (string, string, error) 
 	runtime.ReadMemStats(&before)
 	go func() {
 		var stdout, stderr bytes.Buffer
-		p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), WorkDir: dir, Log: &stderr}
+		p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: dir, Log: &stderr}
 		err := fn.Run(p, bytes.NewReader(input), &stdout)
 		done <- out{stdout.String(), stderr.String(), err}
 	}()

@@ -25,10 +25,14 @@ var ErrFailed = errors.New("clusterpair-fn: rendering failed")
 type Processor struct {
 	// Decryptor decrypts referenced files.
 	Decryptor secrets.Decryptor
-	// WorkDir is the directory relative paths resolve against when the input
-	// does not say otherwise (kustomize runs exec functions in the
-	// kustomization's directory; kpt render gives the package path).
-	WorkDir string
+	// Root is the directory every file a request references must be in:
+	// the operator's choice, never the input's (the working directory
+	// kustomize or kpt runs the function in, or --root). A request's files
+	// resolve against its own directory inside Root, which its path
+	// annotations may name but never leave.
+	Root string
+	// Limits bound the work of one run; zero fields take the defaults.
+	Limits Limits
 	// Log receives one line per finding; usually stderr.
 	Log io.Writer
 	// Now returns the render time, for certificate validity checks; nil
@@ -50,9 +54,29 @@ func (p *Processor) Process(rl *sdk.ResourceList) (bool, error) {
 			return false, ErrFailed
 		}
 	}
-	requests := findRequests(rl, p.WorkDir)
+	limits := p.Limits.withDefaults()
+	if n := countRequests(rl); n > limits.MaxRequests {
+		p.report(rl, nil, diag.Finding{Severity: diag.Error, Message: fmt.Sprintf("the input holds %d ClusterPairRequests; one run renders at most %d (raise it with --max-requests or CLUSTERPAIR_FN_MAX_REQUESTS, or split the render)", n, limits.MaxRequests)})
+		return false, ErrFailed
+	}
+	root, err := secrets.OpenRoot(p.Root)
+	if err != nil {
+		return false, fmt.Errorf("opening the render root: %w", err)
+	}
+	defer root.Close()
+	requests := findRequests(rl, rootLocator(root))
 	if len(requests) == 0 {
 		p.report(rl, nil, diag.Finding{Severity: diag.Error, Message: "no ClusterPairRequest (" + v1alpha1.APIVersion + ") found in the functionConfig or the items"})
+		return false, ErrFailed
+	}
+	misplaced := false
+	for i := range requests {
+		if f := requests[i].misplaced; f != nil {
+			p.report(rl, &requests[i], *f)
+			misplaced = true
+		}
+	}
+	if misplaced {
 		return false, ErrFailed
 	}
 	if dups := duplicates(requests); len(dups) > 0 {
@@ -65,7 +89,7 @@ func (p *Processor) Process(rl *sdk.ResourceList) (bool, error) {
 	if p.Now != nil {
 		now = p.Now
 	}
-	r := newRenderer(p.Decryptor, now(), p.Side, rl.Items, requests)
+	r := newRenderer(root, secrets.NewBudget(limits.MaxReadBytes), p.Decryptor, now(), p.Side, rl.Items, requests)
 
 	type rendered struct {
 		req      request

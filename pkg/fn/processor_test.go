@@ -70,7 +70,7 @@ func resourceList(t *testing.T, functionConfig string, items ...string) []byte {
 func run(t *testing.T, workDir string, input []byte) (*sdk.ResourceList, string, error) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), WorkDir: workDir, Log: &stderr}
+	p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: workDir, Log: &stderr}
 	err := fn.Run(p, bytes.NewReader(input), &stdout)
 	rl, perr := sdk.ParseResourceList(stdout.Bytes())
 	if perr != nil {
@@ -154,12 +154,18 @@ func TestRerunIsIdempotent(t *testing.T) {
 }
 
 func TestPackagePathAnnotationLocatesFiles(t *testing.T) {
-	dir := fixtureDir(t)
+	root := t.TempDir()
+	dir := filepath.Join(root, "pkgs", "pair")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	testenv.UseDemoKey(t)
+	testenv.CopyDir(t, testenv.Path("testdata", "secrets"), dir)
 	// kpt render runs the function in kpt's cwd, not the package: the
-	// package-path annotation must win over the work dir.
+	// package-path annotation places the request inside the root.
 	req := request("a", "app", "kubeconfig.yaml", "internal.config.kubernetes.io/package-path", dir, "internal.config.kubernetes.io/path", "request.yaml")
 	req += "  output:\n    plaintext: allow\n"
-	rl, stderr, err := run(t, t.TempDir(), resourceList(t, req, req))
+	rl, stderr, err := run(t, root, resourceList(t, req, req))
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, stderr)
 	}
@@ -223,7 +229,7 @@ func TestMalformedInput(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), WorkDir: t.TempDir(), Log: &stderr}
+			p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: t.TempDir(), Log: &stderr}
 			err := fn.Run(p, strings.NewReader(in), &stdout)
 			if err == nil {
 				t.Fatal("want an error")

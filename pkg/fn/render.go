@@ -18,6 +18,8 @@ import (
 // that a file referenced by several requests is decrypted once. It is safe
 // for concurrent use: requests render in parallel.
 type renderer struct {
+	root      *secrets.Root
+	budget    *secrets.Budget
 	decryptor secrets.Decryptor
 	now       time.Time
 	side      transform.Side
@@ -41,8 +43,8 @@ type openResolver struct {
 	pending int
 }
 
-func newRenderer(d secrets.Decryptor, now time.Time, side transform.Side, items sdk.KubeObjects, requests []request) *renderer {
-	r := &renderer{decryptor: d, now: now, side: side, encrypted: map[objectID]*sdk.KubeObject{}, resolvers: map[string]*openResolver{}}
+func newRenderer(root *secrets.Root, budget *secrets.Budget, d secrets.Decryptor, now time.Time, side transform.Side, items sdk.KubeObjects, requests []request) *renderer {
+	r := &renderer{root: root, budget: budget, decryptor: d, now: now, side: side, encrypted: map[objectID]*sdk.KubeObject{}, resolvers: map[string]*openResolver{}}
 	for _, it := range items {
 		if _, found, _ := it.NestedSubObject("sops"); found {
 			r.encrypted[idOf(it)] = it
@@ -59,15 +61,16 @@ func newRenderer(d secrets.Decryptor, now time.Time, side transform.Side, items 
 	return r
 }
 
-// resolver returns the resolver of a directory, opening it on first use.
+// resolver returns the resolver of a directory (relative to the root),
+// opening it beneath the root on first use.
 func (r *renderer) resolver(dir string) (*secrets.Resolver, error) {
 	r.mu.Lock()
 	o := r.resolvers[dir]
 	r.mu.Unlock()
 	o.once.Do(func() {
-		o.root, o.err = secrets.OpenRoot(dir)
+		o.root, o.err = r.root.Sub(dir)
 		if o.err == nil {
-			o.res = secrets.NewResolver(o.root, r.decryptor)
+			o.res = secrets.NewResolver(o.root, r.decryptor).WithBudget(r.budget)
 		}
 	})
 	return o.res, o.err
@@ -129,7 +132,11 @@ func (r *renderer) render(req request) ([]*sdk.KubeObject, diag.Findings) {
 
 	res, err := r.resolver(req.dir)
 	if err != nil {
-		fs.Errorf("", "%s", err)
+		field := ""
+		if req.placedBy != "" {
+			field = "metadata.annotations[" + req.placedBy + "]"
+		}
+		fs.Errorf(field, "the request's directory %q (inside %s) cannot be opened: %s", req.dir, r.root.Dir(), err)
 		return nil, fs
 	}
 	in, sfs := resolveSecrets(res, cpr, side, &r.needsFull)

@@ -2,14 +2,13 @@ package fn
 
 import (
 	"fmt"
-	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
 
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
 )
 
 const (
@@ -18,7 +17,9 @@ const (
 	PackagePathAnnotation = "internal.config.kubernetes.io/package-path"
 	// LocalConfigAnnotation marks client-side-only objects.
 	LocalConfigAnnotation = "config.kubernetes.io/local-config"
-	legacyPathAnnotation  = "config.kubernetes.io/path"
+	// PathAnnotation is the object's file, relative to its package.
+	PathAnnotation       = "internal.config.kubernetes.io/path"
+	legacyPathAnnotation = "config.kubernetes.io/path"
 )
 
 // request is one ClusterPairRequest found in the input.
@@ -27,12 +28,19 @@ type request struct {
 	object *sdk.KubeObject
 	// item is true when object is one of rl.Items (false: only the functionConfig).
 	item bool
-	// file is the request's path annotation, relative to the package, if known.
+	// file is the request's file relative to the root, from its path
+	// annotations, if known and inside the root.
 	file string
 	// index is the request's index annotation, or -1.
 	index int
-	// dir is the directory relative paths of the request resolve against.
+	// dir is the directory the request's files resolve against, relative
+	// to the processor's root (slash-separated; "." for the root itself).
 	dir string
+	// placedBy is the annotation that chose dir ("" for the root).
+	placedBy string
+	// misplaced is set when the request's annotations place it outside the
+	// root: the request is refused before any file is opened.
+	misplaced *diag.Finding
 }
 
 func (r request) namespace() string { return r.object.GetNamespace() }
@@ -68,18 +76,19 @@ func isOtherVersion(o *sdk.KubeObject) bool {
 
 // findRequests returns the requests among the items plus the functionConfig
 // when it is a request not already among them, ordered by namespace and name
-// so that results do not depend on input order.
-func findRequests(rl *sdk.ResourceList, workDir string) []request {
+// so that results do not depend on input order. Each is located inside the
+// root by locate.
+func findRequests(rl *sdk.ResourceList, locate locator) []request {
 	var out []request
 	seen := map[string]bool{}
 	for _, item := range rl.Items {
 		if isRequest(item) {
-			out = append(out, newRequest(item, true, workDir))
+			out = append(out, newRequest(item, true, locate))
 			seen[item.GetNamespace()+"/"+item.GetName()] = true
 		}
 	}
 	if fc := rl.FunctionConfig; fc != nil && isRequest(fc) && !seen[fc.GetNamespace()+"/"+fc.GetName()] {
-		out = append(out, newRequest(fc, false, workDir))
+		out = append(out, newRequest(fc, false, locate))
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].namespace() != out[j].namespace() {
@@ -93,20 +102,30 @@ func findRequests(rl *sdk.ResourceList, workDir string) []request {
 	return out
 }
 
-func newRequest(o *sdk.KubeObject, item bool, workDir string) request {
-	file := o.PathAnnotation()
-	if file == "" {
-		file = o.GetAnnotation(legacyPathAnnotation)
+func newRequest(o *sdk.KubeObject, item bool, locate locator) request {
+	req := request{object: o, item: item, index: o.IndexAnnotation()}
+	loc, f := locate(o)
+	if f != nil {
+		req.misplaced = f
+		req.dir = "."
+		return req
 	}
-	base := workDir
-	if pkg := o.GetAnnotation(PackagePathAnnotation); pkg != "" {
-		base = pkg
+	req.file, req.dir, req.placedBy = loc.file, loc.dir, loc.placedBy
+	return req
+}
+
+// countRequests counts the requests in rl without decoding any of them.
+func countRequests(rl *sdk.ResourceList) int {
+	n := 0
+	for _, item := range rl.Items {
+		if isRequest(item) {
+			n++
+		}
 	}
-	dir := base
-	if file != "" {
-		dir = filepath.Join(base, filepath.FromSlash(path.Dir(file)))
+	if fc := rl.FunctionConfig; fc != nil && isRequest(fc) {
+		n++ // at most one too many when it is also an item: a bound, not a count
 	}
-	return request{object: o, item: item, file: file, index: o.IndexAnnotation(), dir: dir}
+	return n
 }
 
 // duplicates returns every request whose namespace/name another request has

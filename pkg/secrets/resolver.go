@@ -20,8 +20,9 @@ type Ref struct {
 // and decrypted at most once per Resolver, however many references name it.
 // A Resolver is safe for concurrent use.
 type Resolver struct {
-	root *Root
-	dec  Decryptor
+	root   *Root
+	dec    Decryptor
+	budget *Budget
 
 	mu    sync.Mutex
 	cache map[cacheKey]cached
@@ -43,17 +44,32 @@ func NewResolver(root *Root, dec Decryptor) *Resolver {
 	return &Resolver{root: root, dec: dec, cache: map[cacheKey]cached{}}
 }
 
-// Resolve returns the referenced value.
+// WithBudget makes r charge every file it reads to b (shared by all the
+// resolvers of a run) and returns r.
+func (r *Resolver) WithBudget(b *Budget) *Resolver {
+	r.budget = b
+	return r
+}
+
+// Resolve returns the referenced value. A value larger than MaxFileSize is
+// refused, whatever the size of the file it came from.
 func (r *Resolver) Resolve(ref Ref) (Value, error) {
 	format := FormatFor(ref.File, ref.Format)
 	c := r.load(ref.File, format, ref.AllowUnencrypted)
 	if c.err != nil {
 		return Value{}, c.err
 	}
+	var v Value
+	var err error
 	if ref.Key == "" {
-		return c.doc.Whole(ref.File)
+		v, err = c.doc.Whole(ref.File)
+	} else {
+		v, err = c.doc.Lookup(ref.File, ref.Key)
 	}
-	return c.doc.Lookup(ref.File, ref.Key)
+	if err == nil && v.Len() > MaxFileSize {
+		return Value{}, newError(ref.File, ReasonTooLarge, "the value decrypts to %d bytes; the limit is %d", v.Len(), MaxFileSize)
+	}
+	return v, err
 }
 
 func (r *Resolver) load(file string, format Format, allowPlaintext bool) cached {
@@ -73,6 +89,9 @@ func (r *Resolver) read(file string, format Format, allowPlaintext bool) cached 
 	if err != nil {
 		return cached{err: err}
 	}
+	if err := r.budget.charge(file, len(data)); err != nil {
+		return cached{err: err}
+	}
 	doc, err := r.dec.Decrypt(file, data, format)
 	if ReasonOf(err) == ReasonPlaintext {
 		if !allowPlaintext {
@@ -86,5 +105,12 @@ func (r *Resolver) read(file string, format Format, allowPlaintext bool) cached 
 // ReadFile reads a file under the resolver's root, confined like every
 // referenced file, without decrypting it.
 func (r *Resolver) ReadFile(file string) ([]byte, error) {
-	return r.root.ReadFile(file)
+	data, err := r.root.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.budget.charge(file, len(data)); err != nil {
+		return nil, err
+	}
+	return data, nil
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"syscall"
 )
@@ -15,8 +16,10 @@ import (
 // tokens are a few KiB; the limit bounds memory on hostile repositories.
 const MaxFileSize = 1 << 20
 
-// Root confines file access to one directory: the directory of the request.
-// Symlinks are followed only while they stay inside it.
+// Root confines file access to one directory. The renderer opens the
+// operator's root once (the directory it runs in, or --root) and each
+// request's directory beneath it with Sub; symlinks are followed only while
+// they stay inside the Root they are opened from.
 type Root struct {
 	dir  string
 	root *os.Root
@@ -24,18 +27,69 @@ type Root struct {
 
 // OpenRoot opens dir as the confinement root.
 func OpenRoot(dir string) (*Root, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("cannot resolve the directory: %w", err)
+	}
 	r, err := os.OpenRoot(dir)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open request directory %q: %w", dir, err)
+		return nil, fmt.Errorf("cannot open the directory %q: %w", dir, err)
 	}
 	return &Root{dir: dir, root: r}, nil
 }
 
-// Dir returns the root directory.
+// Dir returns the root's directory.
 func (r *Root) Dir() string { return r.dir }
 
 // Close releases the root.
 func (r *Root) Close() error { return r.root.Close() }
+
+// Sub opens the directory rel (slash-separated, relative to r) as a Root of
+// its own. Like every open under r, it cannot leave r: not lexically, and
+// not through a symlink.
+func (r *Root) Sub(rel string) (*Root, error) {
+	if rel == "." {
+		rel = ""
+	}
+	if rel != "" {
+		if msg := checkPath(rel); msg != "" {
+			return nil, newError(rel, ReasonPath, "%s", msg)
+		}
+	}
+	clean := path.Clean("./" + rel)
+	sub, err := r.root.OpenRoot(clean)
+	if err != nil {
+		return nil, r.openError(rel, err)
+	}
+	return &Root{dir: filepath.Join(r.dir, filepath.FromSlash(clean)), root: sub}, nil
+}
+
+// Rel returns the absolute path p relative to r's directory, slash-separated,
+// and whether p lies inside it. Symlinks in either path are resolved only to
+// compare them (a root reached through a symlink, like macOS's /tmp); what
+// is later opened beneath the result is confined by Sub regardless.
+func (r *Root) Rel(p string) (string, bool) {
+	if !filepath.IsAbs(p) {
+		return "", false
+	}
+	if rel, ok := within(r.dir, p); ok {
+		return rel, true
+	}
+	dir, err1 := filepath.EvalSymlinks(r.dir)
+	target, err2 := filepath.EvalSymlinks(p)
+	if err1 != nil || err2 != nil {
+		return "", false
+	}
+	return within(dir, target)
+}
+
+func within(dir, p string) (string, bool) {
+	rel, err := filepath.Rel(filepath.Clean(dir), filepath.Clean(p))
+	if err != nil || !filepath.IsLocal(rel) && rel != "." {
+		return "", false
+	}
+	return filepath.ToSlash(rel), true
+}
 
 // ReadFile reads the regular file at the relative path rel.
 func (r *Root) ReadFile(rel string) ([]byte, error) {
@@ -77,7 +131,7 @@ func (r *Root) openError(rel string, err error) error {
 	case errors.Is(err, syscall.ELOOP):
 		return newError(rel, ReasonPath, "too many levels of symbolic links (a symlink loop?)")
 	case strings.Contains(err.Error(), "escapes from parent"):
-		return newError(rel, ReasonEscapes, "resolves (through a symlink) outside %q; only files under the request's directory are read", r.dir)
+		return newError(rel, ReasonEscapes, "resolves (through a symlink) outside %q; only files under it are read", r.dir)
 	case errors.Is(err, syscall.ENOTDIR):
 		return newError(rel, ReasonNotFound, "a parent of the path is not a directory")
 	case errors.Is(err, syscall.ENXIO) || errors.Is(err, syscall.ENODEV):

@@ -135,7 +135,7 @@ func BenchmarkEncode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := &fn.Processor{Decryptor: newDecryptor(), WorkDir: filepath.Join(testenv.RepoRoot(), workload.ExampleDir), Log: io.Discard}
+	p := &fn.Processor{Decryptor: newDecryptor(), Root: filepath.Join(testenv.RepoRoot(), workload.ExampleDir), Log: io.Discard}
 	if _, err := p.Process(rl); err != nil {
 		b.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func BenchmarkProcess(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				// A new decryptor per run, as a new process has.
-				p := &fn.Processor{Decryptor: newDecryptor(), WorkDir: dir, Log: io.Discard}
+				p := &fn.Processor{Decryptor: newDecryptor(), Root: dir, Log: io.Discard}
 				if err := fn.Run(p, bytes.NewReader(in), io.Discard); err != nil {
 					b.Fatal(err)
 				}

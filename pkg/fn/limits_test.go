@@ -1,0 +1,85 @@
+package fn_test
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
+)
+
+// manyRequests is a ResourceList of n requests as items.
+func manyRequests(n int) []byte {
+	var b strings.Builder
+	b.WriteString("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "- apiVersion: fn.clusterpair.dev/v1alpha1\n  kind: ClusterPairRequest\n  metadata:\n    name: p%d\n    namespace: app\n  spec:\n    mode: async-dr\n    destination:\n      kubeconfig:\n        file: kubeconfig.yaml\n    storage:\n      ip: px.example.com\n      token:\n        file: token.enc\n", i)
+	}
+	return []byte(b.String())
+}
+
+// TestRequestLimit: an input with more requests than the limit is refused
+// before any is decoded, with a message naming the limit and how to raise
+// it; raising it renders them.
+func TestRequestLimit(t *testing.T) {
+	dir := fixtureDir(t)
+	cases := []struct {
+		name     string
+		requests int
+		limits   fn.Limits
+		wantErr  bool
+	}{
+		{"ten thousand against the default", 10000, fn.Limits{}, true},
+		{"one over a raised limit", 11, fn.Limits{MaxRequests: 10}, true},
+		{"at the limit", 10, fn.Limits{MaxRequests: 10}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: dir, Log: &stderr, Limits: tc.limits}
+			err := fn.Run(p, bytes.NewReader(manyRequests(tc.requests)), &stdout)
+			if !tc.wantErr {
+				if err != nil {
+					t.Fatalf("run: %v\n%s", err, stderr.String())
+				}
+				if n := strings.Count(stdout.String(), "kind: ClusterPair\n"); n != tc.requests {
+					t.Errorf("%d pairs rendered, want %d", n, tc.requests)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("the render succeeded")
+			}
+			limit := tc.limits.MaxRequests
+			if limit == 0 {
+				limit = fn.DefaultMaxRequests
+			}
+			want := fmt.Sprintf("holds %d ClusterPairRequests; one run renders at most %d (raise it with --max-requests or CLUSTERPAIR_FN_MAX_REQUESTS", tc.requests, limit)
+			if !strings.Contains(stderr.String(), want) {
+				t.Errorf("stderr does not explain the limit:\n%s", stderr.String())
+			}
+			if strings.Contains(stdout.String(), "kind: ClusterPair\n") {
+				t.Error("a pair was rendered")
+			}
+		})
+	}
+}
+
+// TestReadBudget: the bytes read from referenced files, all together, are
+// bounded; the error names the file, the limit and how to raise it.
+func TestReadBudget(t *testing.T) {
+	dir := fixtureDir(t)
+	var stdout, stderr bytes.Buffer
+	p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: dir, Log: &stderr, Limits: fn.Limits{MaxReadBytes: 100}}
+	err := fn.Run(p, bytes.NewReader(manyRequests(1)), &stdout)
+	if err == nil {
+		t.Fatal("the render succeeded")
+	}
+	for _, want := range []string{`file "kubeconfig.yaml"`, "over the limit of 100", "--max-read-bytes or CLUSTERPAIR_FN_MAX_READ_BYTES"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+}
