@@ -1,6 +1,7 @@
 package fn
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -31,11 +32,12 @@ func Run(p *Processor, in io.Reader, out io.Writer) error {
 	if procErr != nil && !errors.Is(procErr, ErrFailed) {
 		return procErr // includes secrets.ErrNeedsFullSOPS: nothing is written
 	}
-	encoded, err := rl.ToYAML()
-	if err != nil {
+	// Buffered whole, so that a failure half-way writes nothing.
+	var encoded bytes.Buffer
+	if err := writeResourceList(&encoded, rl); err != nil {
 		return fmt.Errorf("writing the ResourceList: %w", err)
 	}
-	if _, err := out.Write(encoded); err != nil {
+	if _, err := out.Write(encoded.Bytes()); err != nil {
 		return fmt.Errorf("writing the ResourceList: %w", err)
 	}
 	return procErr
