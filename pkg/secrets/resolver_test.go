@@ -2,6 +2,9 @@ package secrets
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -202,5 +205,32 @@ func TestResolverConcurrent(t *testing.T) {
 	}
 	for _, f := range []string{"secrets.yaml", "px.env", "token.enc", "kubeconfig.yaml"} {
 		counter.assertCounts(t, f, 1, 0)
+	}
+}
+
+// TestResolveRefusesOversizedValues: a value is bounded like a file, even
+// when YAML aliases make it larger than the file it came from.
+func TestResolveRefusesOversizedValues(t *testing.T) {
+	dir := t.TempDir()
+	big := strings.Repeat("x", 200<<10)
+	doc := "big: &a " + big + "\nlist: [" + strings.Repeat("*a, ", 7) + "*a]\n"
+	if err := os.WriteFile(filepath.Join(dir, "aliases.yaml"), []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	root, err := OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	res := NewResolver(root, NewSOPSDecryptor())
+	if _, err := res.Resolve(Ref{File: "aliases.yaml", Key: "big", AllowUnencrypted: true}); err != nil {
+		t.Fatalf("a value under the limit: %v", err)
+	}
+	_, err = res.Resolve(Ref{File: "aliases.yaml", Key: "list", AllowUnencrypted: true})
+	if ReasonOf(err) != ReasonTooLarge || !strings.Contains(err.Error(), "the limit is 1048576") {
+		t.Fatalf("error = %v, want the value refused as too large", err)
+	}
+	if strings.Contains(err.Error(), "xxxx") {
+		t.Error("the error contains the value")
 	}
 }
