@@ -76,6 +76,9 @@ func EncryptYAML(plaintext []byte, opts EncryptOptions) ([]byte, error) {
 	if len(opts.Groups) == 0 {
 		return nil, fmt.Errorf("no recipients to encrypt to")
 	}
+	if err := opts.checkRecipients(); err != nil {
+		return nil, err
+	}
 	store := storeFor(FormatYAML)
 	branches, err := store.LoadPlainFile(plaintext)
 	if err != nil {
@@ -91,6 +94,9 @@ func EncryptYAML(plaintext []byte, opts EncryptOptions) ([]byte, error) {
 			return nil, err
 		}
 		groups = append(groups, mk)
+	}
+	if err := opts.Policy.checkGroups("the recipients", groups); err != nil {
+		return nil, err
 	}
 	if opts.ShamirThreshold > len(groups) {
 		return nil, fmt.Errorf("shamir threshold %d exceeds the %d key groups", opts.ShamirThreshold, len(groups))

@@ -1,0 +1,374 @@
+package secrets
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// AllowKeyEndpointsEnv is the environment variable that holds the operator's
+// allowlist of network key sources (see ParseKeyPolicy for its syntax). The
+// matching flag is --allow-key-endpoint.
+const AllowKeyEndpointsEnv = "CLUSTERPAIR_FN_ALLOW_KEY_ENDPOINTS"
+
+// The kinds of network key source, named as sops names them in a file's
+// metadata; each is also the KIND of an allowlist entry.
+const (
+	KindVault      = "hc_vault"    // HashiCorp Vault transit: a Vault address
+	KindAzureKV    = "azure_kv"    // Azure Key Vault: a vault URL
+	KindAWSKMS     = "kms"         // AWS KMS: a key ARN, "+ROLE" when a role is assumed
+	KindAWSProfile = "aws_profile" // an AWS profile a file's kms key names
+	KindGCPKMS     = "gcp_kms"     // GCP KMS: a key resource ID
+	KindHCKMS      = "hckms"       // HuaweiCloud KMS: REGION:KEY-ID
+)
+
+// KeyPolicy says which network key sources the renderer may contact. age and
+// PGP keys are local and always usable; every other master key of a SOPS
+// file (Vault transit, Azure Key Vault, AWS, GCP and HuaweiCloud KMS) is
+// used only when an entry allows it. The zero KeyPolicy allows none: a file
+// can then only be decrypted with its age or PGP keys, and nothing is
+// encrypted to a network key. The policy comes from the operator (the
+// renderer's environment and flags), never from the repository.
+//
+// A KeyPolicy is immutable and safe for concurrent use.
+type KeyPolicy struct {
+	rules []keyRule
+}
+
+type keyRule struct {
+	kind string
+	// endpoint is the normalized scheme://host:port of a URL kind.
+	endpoint string
+	// glob matches the whole identifier of a pattern kind.
+	glob *regexp.Regexp
+	text string
+}
+
+// ParseKeyPolicy reads allowlist entries. Each spec holds entries separated
+// by commas or white space; an entry is KIND=VALUE:
+//
+//	hc_vault=https://vault.example.com:8200   a Vault address
+//	azure_kv=https://team.vault.azure.net     a Key Vault URL
+//	kms=arn:aws:kms:eu-west-1:111122223333:key/*
+//	kms=arn:aws:kms:...:key/ID+arn:aws:iam::111122223333:role/sops
+//	aws_profile=dr                            an AWS profile a kms key may name
+//	gcp_kms=projects/p/locations/global/keyRings/r/cryptoKeys/*
+//	hckms=eu-west-101:*
+//
+// A URL value is a scheme (http or https), a host and an optional port
+// (default 443 or 80), without user, path, query or fragment; a key is
+// allowed when its address has the same scheme, host and port. Other values
+// are patterns matched against the whole identifier, where "*" stands for
+// any run of characters. A kms key that names a role is matched as
+// ARN+ROLE (the sops notation); one that names an aws_profile also needs an
+// aws_profile entry matching it.
+func ParseKeyPolicy(specs ...string) (KeyPolicy, error) {
+	var p KeyPolicy
+	for _, spec := range specs {
+		for _, entry := range strings.FieldsFunc(spec, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r' }) {
+			rule, err := parseKeyRule(entry)
+			if err != nil {
+				return KeyPolicy{}, err
+			}
+			p.rules = append(p.rules, rule)
+		}
+	}
+	return p, nil
+}
+
+// KeyPolicyFromEnv returns the policy of $CLUSTERPAIR_FN_ALLOW_KEY_ENDPOINTS
+// (read with getenv) together with the entries given as flags.
+func KeyPolicyFromEnv(getenv func(string) string, flags []string) (KeyPolicy, error) {
+	p, err := ParseKeyPolicy(append([]string{getenv(AllowKeyEndpointsEnv)}, flags...)...)
+	if err != nil {
+		return KeyPolicy{}, fmt.Errorf("%s / --allow-key-endpoint: %w", AllowKeyEndpointsEnv, err)
+	}
+	return p, nil
+}
+
+func parseKeyRule(entry string) (keyRule, error) {
+	kind, value, ok := strings.Cut(entry, "=")
+	if !ok || value == "" {
+		return keyRule{}, fmt.Errorf("entry %q is not KIND=VALUE (KIND: hc_vault, azure_kv, kms, aws_profile, gcp_kms or hckms)", entry)
+	}
+	rule := keyRule{kind: kind, text: entry}
+	switch kind {
+	case KindVault, KindAzureKV:
+		u, err := url.Parse(value)
+		if err != nil || u.Host == "" || u.Opaque != "" {
+			return keyRule{}, fmt.Errorf("%s entry: %s is not a URL scheme://host[:port]", kind, RedactEndpoint(value))
+		}
+		if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+			return keyRule{}, fmt.Errorf("%s entry: give only scheme://host[:port] (%s), without user, path, query or fragment", kind, RedactEndpoint(value))
+		}
+		endpoint, ok := normalEndpoint(value)
+		if !ok {
+			return keyRule{}, fmt.Errorf("%s entry: %s must use http or https", kind, RedactEndpoint(value))
+		}
+		rule.endpoint = endpoint
+	case KindAWSKMS, KindAWSProfile, KindGCPKMS, KindHCKMS:
+		parts := strings.Split(value, "*")
+		for i, part := range parts {
+			parts[i] = regexp.QuoteMeta(part)
+		}
+		rule.glob = regexp.MustCompile("^" + strings.Join(parts, ".*") + "$")
+	default:
+		return keyRule{}, fmt.Errorf("entry %q: unknown kind %q (hc_vault, azure_kv, kms, aws_profile, gcp_kms or hckms)", entry, kind)
+	}
+	return rule, nil
+}
+
+// normalEndpoint returns scheme://host:port of an http(s) URL, lower-cased
+// and with the scheme's default port, parsed as the key sources' clients
+// parse it (net/url); ok is false for any other URL.
+func normalEndpoint(raw string) (string, bool) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		return "", false
+	}
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	switch {
+	case scheme != "http" && scheme != "https":
+		return "", false
+	case port == "" && scheme == "https":
+		port = "443"
+	case port == "":
+		port = "80"
+	}
+	host := strings.ToLower(u.Hostname())
+	if host == "" {
+		return "", false
+	}
+	return scheme + "://" + net.JoinHostPort(host, port), true
+}
+
+// RedactEndpoint prints a URL as scheme://host[:port] only: no user, path,
+// query or fragment. What does not parse as a URL with a host is replaced
+// by a placeholder.
+func RedactEndpoint(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" || u.Scheme == "" {
+		return "(an address that is not a URL)"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host}).String()
+}
+
+// RemoteKey is a master key of a network key source, as a file's metadata
+// or an encryption's recipients name it.
+type RemoteKey struct {
+	// Kind is the source: KindVault, KindAzureKV, KindAWSKMS, KindGCPKMS,
+	// KindHCKMS, or another sops identifier (never allowed).
+	Kind string
+	// Endpoint is the address contacted, for KindVault and KindAzureKV.
+	Endpoint string
+	// ID is the key's identifier for the pattern kinds: the ARN, the
+	// resource ID, REGION:KEY-ID.
+	ID string
+	// Role and Profile are the role a kms key assumes and the AWS profile
+	// it names, if any.
+	Role, Profile string
+}
+
+// The shapes of the identifiers a pattern may match. A key of another
+// shape is never allowed, so that "*" cannot stretch over a separator the
+// key source's client reads an endpoint or region from.
+var (
+	kmsARN   = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]+$`)
+	iamRole  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$`)
+	gcpKey   = regexp.MustCompile(`^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$`)
+	hckmsKey = regexp.MustCompile(`^[a-z0-9-]+:[A-Za-z0-9-]+$`)
+)
+
+// id is the identifier the pattern kinds match: the ARN with "+ROLE" when
+// a role is set (the sops notation), the resource ID, REGION:KEY-ID; ok is
+// false for an identifier of the wrong shape.
+func (k RemoteKey) id() (string, bool) {
+	switch k.Kind {
+	case KindAWSKMS:
+		if !kmsARN.MatchString(k.ID) {
+			return "", false
+		}
+		if k.Role == "" {
+			return k.ID, true
+		}
+		return k.ID + "+" + k.Role, iamRole.MatchString(k.Role)
+	case KindGCPKMS:
+		return k.ID, gcpKey.MatchString(k.ID)
+	case KindHCKMS:
+		return k.ID, hckmsKey.MatchString(k.ID)
+	}
+	return "", false
+}
+
+// String describes the key without any URL path, query or credential:
+// "hc_vault https://vault:8200", "kms ARN", "kms ARN (aws_profile dr)".
+func (k RemoteKey) String() string {
+	switch {
+	case k.Kind == KindVault || k.Kind == KindAzureKV:
+		return k.Kind + " " + RedactEndpoint(k.Endpoint)
+	}
+	id := k.ID
+	if k.Role != "" {
+		id += "+" + k.Role
+	}
+	if k.Profile != "" {
+		return fmt.Sprintf("%s %s (aws_profile %s)", k.Kind, id, k.Profile)
+	}
+	return k.Kind + " " + id
+}
+
+// Allows reports whether the policy allows the key.
+func (p KeyPolicy) Allows(k RemoteKey) bool {
+	if k.Kind == KindAWSKMS && k.Profile != "" && !p.matches(KindAWSProfile, k.Profile) {
+		return false
+	}
+	switch k.Kind {
+	case KindVault, KindAzureKV:
+		endpoint, ok := normalEndpoint(k.Endpoint)
+		if !ok {
+			return false
+		}
+		for _, r := range p.rules {
+			if r.kind == k.Kind && r.endpoint == endpoint {
+				return true
+			}
+		}
+		return false
+	case KindAWSKMS, KindGCPKMS, KindHCKMS:
+		id, ok := k.id()
+		return ok && p.matches(k.Kind, id)
+	default:
+		return false
+	}
+}
+
+func (p KeyPolicy) matches(kind, id string) bool {
+	for _, r := range p.rules {
+		if r.kind == kind && r.glob != nil && r.glob.MatchString(id) {
+			return true
+		}
+	}
+	return false
+}
+
+// Check returns nil when the policy allows every key, and otherwise an
+// error (ReasonKeyNotAllowed) naming what names them and each key that is not
+// allowed. what is the file (decryption) or the recipients (encryption).
+func (p KeyPolicy) Check(what string, keys []RemoteKey) *Error {
+	denied := p.Denied(keys)
+	if len(denied) == 0 {
+		return nil
+	}
+	return notAllowedError(what, denied)
+}
+
+// Denied returns the keys the policy does not allow, without duplicates.
+func (p KeyPolicy) Denied(keys []RemoteKey) []RemoteKey {
+	var out []RemoteKey
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if p.Allows(k) || seen[k.String()] {
+			continue
+		}
+		seen[k.String()] = true
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+// notAllowedError names the file and every key source the operator has not
+// allowed, and how to allow one.
+func notAllowedError(file string, denied []RemoteKey) *Error {
+	names := make([]string, len(denied))
+	hints := make([]string, 0, len(denied))
+	for i, k := range denied {
+		names[i] = k.String()
+		if h := k.allowHint(); h != "" {
+			hints = append(hints, h)
+		}
+	}
+	detail := fmt.Sprintf("its keys need key services the renderer's operator has not allowed: %s; no connection was made. Decrypt it with an age or PGP key of the file", strings.Join(names, ", "))
+	if len(hints) > 0 {
+		detail += fmt.Sprintf(", or, if the operator trusts that service with the renderer's credentials, allow it with %s=%s or --allow-key-endpoint", AllowKeyEndpointsEnv, strings.Join(hints, ","))
+	}
+	return newError(file, ReasonKeyNotAllowed, "%s", detail)
+}
+
+// allowHint is the allowlist entry that would allow k.
+func (k RemoteKey) allowHint() string {
+	switch k.Kind {
+	case KindVault, KindAzureKV:
+		if e, ok := normalEndpoint(k.Endpoint); ok {
+			return k.Kind + "=" + e
+		}
+		return ""
+	}
+	id, ok := k.id()
+	switch {
+	case !ok:
+		return ""
+	case k.Profile != "":
+		return k.Kind + "=" + id + "," + KindAWSProfile + "=" + k.Profile
+	default:
+		return k.Kind + "=" + id
+	}
+}
+
+// WithKeyPolicy returns a copy of the decryptor that uses the network key
+// sources p allows. Encryption in the same run (output.encrypt) follows the
+// same policy (see PolicyOf).
+func (d *SOPSDecryptor) WithKeyPolicy(p KeyPolicy) *SOPSDecryptor {
+	c := *d
+	c.policy = p
+	return &c
+}
+
+// KeyPolicy returns the decryptor's policy.
+func (d *SOPSDecryptor) KeyPolicy() KeyPolicy { return d.policy }
+
+// PolicyOf returns the KeyPolicy of a decryptor that has one (a
+// KeyPolicy() method), and otherwise the zero policy, which allows no
+// network key source. The function encrypts its output under its
+// decryptor's policy.
+func PolicyOf(d Decryptor) KeyPolicy {
+	if p, ok := d.(interface{ KeyPolicy() KeyPolicy }); ok {
+		return p.KeyPolicy()
+	}
+	return KeyPolicy{}
+}
+
+// remoteKeys returns the group's network keys.
+func (g KeyGroup) remoteKeys() []RemoteKey {
+	var out []RemoteKey
+	for _, k := range g.AWSKMS {
+		out = append(out, RemoteKey{Kind: KindAWSKMS, ID: k.ARN, Role: k.Role, Profile: k.Profile})
+	}
+	for _, id := range g.GCPKMS {
+		out = append(out, RemoteKey{Kind: KindGCPKMS, ID: id})
+	}
+	for _, u := range g.AzureKeyVault {
+		out = append(out, RemoteKey{Kind: KindAzureKV, Endpoint: u})
+	}
+	for _, u := range g.HCVaultTransit {
+		out = append(out, RemoteKey{Kind: KindVault, Endpoint: u})
+	}
+	return out
+}
+
+// checkRecipients refuses encryption options with a network key the
+// policy does not allow, before any key is contacted.
+func (o EncryptOptions) checkRecipients() error {
+	var remote []RemoteKey
+	for _, g := range o.Groups {
+		remote = append(remote, g.remoteKeys()...)
+	}
+	if err := o.Policy.Check("the recipients", remote); err != nil {
+		return err
+	}
+	return nil
+}
