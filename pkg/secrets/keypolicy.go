@@ -42,9 +42,19 @@ type keyRule struct {
 	kind string
 	// endpoint is the normalized scheme://host:port of a URL kind.
 	endpoint string
-	// glob matches the whole identifier of a pattern kind.
-	glob *regexp.Regexp
-	text string
+	// glob matches the whole identifier of a pattern kind (for kms: the
+	// ARN), and role a kms key's role; a kms rule without a role allows
+	// only keys without one.
+	glob, role *regexp.Regexp
+}
+
+// globOf compiles a pattern where "*" stands for any run of characters.
+func globOf(pattern string) *regexp.Regexp {
+	parts := strings.Split(pattern, "*")
+	for i, part := range parts {
+		parts[i] = regexp.QuoteMeta(part)
+	}
+	return regexp.MustCompile("^" + strings.Join(parts, ".*") + "$")
 }
 
 // ParseKeyPolicy reads allowlist entries. Each spec holds entries separated
@@ -62,9 +72,11 @@ type keyRule struct {
 // (default 443 or 80), without user, path, query or fragment; a key is
 // allowed when its address has the same scheme, host and port. Other values
 // are patterns matched against the whole identifier, where "*" stands for
-// any run of characters. A kms key that names a role is matched as
-// ARN+ROLE (the sops notation); one that names an aws_profile also needs an
-// aws_profile entry matching it.
+// any run of characters. A kms entry ARN_PATTERN+ROLE_PATTERN (the sops
+// notation) allows keys that assume a matching role; one without "+" allows
+// only keys that assume none. A kms key that names an aws_profile also
+// needs an aws_profile entry matching it: the repository does not choose
+// among the renderer's credentials.
 func ParseKeyPolicy(specs ...string) (KeyPolicy, error) {
 	var p KeyPolicy
 	for _, spec := range specs {
@@ -94,7 +106,7 @@ func parseKeyRule(entry string) (keyRule, error) {
 	if !ok || value == "" {
 		return keyRule{}, fmt.Errorf("entry %q is not KIND=VALUE (KIND: hc_vault, azure_kv, kms, aws_profile, gcp_kms or hckms)", entry)
 	}
-	rule := keyRule{kind: kind, text: entry}
+	rule := keyRule{kind: kind}
 	switch kind {
 	case KindVault, KindAzureKV:
 		u, err := url.Parse(value)
@@ -109,12 +121,16 @@ func parseKeyRule(entry string) (keyRule, error) {
 			return keyRule{}, fmt.Errorf("%s entry: %s must use http or https", kind, RedactEndpoint(value))
 		}
 		rule.endpoint = endpoint
-	case KindAWSKMS, KindAWSProfile, KindGCPKMS, KindHCKMS:
-		parts := strings.Split(value, "*")
-		for i, part := range parts {
-			parts[i] = regexp.QuoteMeta(part)
+	case KindAWSKMS:
+		// The ARN and the role are matched each by its own pattern, so
+		// that "key/*" does not stretch over "+ROLE".
+		arn, role, hasRole := strings.Cut(value, "+")
+		rule.glob = globOf(arn)
+		if hasRole {
+			rule.role = globOf(role)
 		}
-		rule.glob = regexp.MustCompile("^" + strings.Join(parts, ".*") + "$")
+	case KindAWSProfile, KindGCPKMS, KindHCKMS:
+		rule.glob = globOf(value)
 	default:
 		return keyRule{}, fmt.Errorf("entry %q: unknown kind %q (hc_vault, azure_kv, kms, aws_profile, gcp_kms or hckms)", entry, kind)
 	}
@@ -238,7 +254,20 @@ func (p KeyPolicy) Allows(k RemoteKey) bool {
 			}
 		}
 		return false
-	case KindAWSKMS, KindGCPKMS, KindHCKMS:
+	case KindAWSKMS:
+		if _, ok := k.id(); !ok {
+			return false
+		}
+		for _, r := range p.rules {
+			if r.kind != KindAWSKMS || !r.glob.MatchString(k.ID) {
+				continue
+			}
+			if (k.Role == "" && r.role == nil) || (k.Role != "" && r.role != nil && r.role.MatchString(k.Role)) {
+				return true
+			}
+		}
+		return false
+	case KindGCPKMS, KindHCKMS:
 		id, ok := k.id()
 		return ok && p.matches(k.Kind, id)
 	default:
