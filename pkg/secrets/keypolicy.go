@@ -104,7 +104,7 @@ func KeyPolicyFromEnv(getenv func(string) string, flags []string) (KeyPolicy, er
 func parseKeyRule(entry string) (keyRule, error) {
 	kind, value, ok := strings.Cut(entry, "=")
 	if !ok || value == "" {
-		return keyRule{}, fmt.Errorf("entry %q is not KIND=VALUE (KIND: hc_vault, azure_kv, kms, aws_profile, gcp_kms or hckms)", entry)
+		return keyRule{}, fmt.Errorf("an entry is not KIND=VALUE (KIND: hc_vault, azure_kv, kms, aws_profile, gcp_kms or hckms)")
 	}
 	rule := keyRule{kind: kind}
 	switch kind {
@@ -132,7 +132,7 @@ func parseKeyRule(entry string) (keyRule, error) {
 	case KindAWSProfile, KindGCPKMS, KindHCKMS:
 		rule.glob = globOf(value)
 	default:
-		return keyRule{}, fmt.Errorf("entry %q: unknown kind %q (hc_vault, azure_kv, kms, aws_profile, gcp_kms or hckms)", entry, kind)
+		return keyRule{}, fmt.Errorf("unknown kind %q in an entry (hc_vault, azure_kv, kms, aws_profile, gcp_kms or hckms)", kind)
 	}
 	return rule, nil
 }

@@ -15,7 +15,8 @@ func TestParseKeyPolicyRejects(t *testing.T) {
 	cases := []struct{ name, spec, want string }{
 		{"no kind", "https://vault:8200", "is not KIND=VALUE"},
 		{"empty value", "hc_vault=", "is not KIND=VALUE"},
-		{"unknown kind", "vault=https://vault:8200", `unknown kind "vault"`},
+		{"unknown kind", "vault=https://vault:8200?token=SECRET", `unknown kind "vault"`},
+		{"no kind, a query", "https://vault:8200?token=SECRET", "is not KIND=VALUE"},
 		{"not a URL", "hc_vault=vault:8200", "is not a URL"},
 		{"a path", "hc_vault=https://vault:8200/v1/transit", "without user, path, query or fragment"},
 		{"a query", "azure_kv=https://v.vault.azure.net?token=SECRET", "without user, path, query or fragment"},
