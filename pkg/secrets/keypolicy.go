@@ -48,6 +48,9 @@ type keyRule struct {
 	glob, role *regexp.Regexp
 }
 
+// kindName is what a KIND looks like; anything else is not echoed back.
+var kindName = regexp.MustCompile(`^[a-z_]{1,20}$`)
+
 // globOf compiles a pattern where "*" stands for any run of characters.
 func globOf(pattern string) *regexp.Regexp {
 	parts := strings.Split(pattern, "*")
@@ -103,7 +106,7 @@ func KeyPolicyFromEnv(getenv func(string) string, flags []string) (KeyPolicy, er
 
 func parseKeyRule(entry string) (keyRule, error) {
 	kind, value, ok := strings.Cut(entry, "=")
-	if !ok || value == "" {
+	if !ok || value == "" || !kindName.MatchString(kind) {
 		return keyRule{}, fmt.Errorf("an entry is not KIND=VALUE (KIND: hc_vault, azure_kv, kms, aws_profile, gcp_kms or hckms)")
 	}
 	rule := keyRule{kind: kind}
