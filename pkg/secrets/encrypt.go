@@ -146,7 +146,12 @@ func describeGroups(groups []sops.KeyGroup) string {
 	return strings.Join(ids, ", ")
 }
 
+// describeKey prints a key's type and public identifier; a Vault or Key
+// Vault URL keeps its scheme, host and port only.
 func describeKey(k keys.MasterKey) string {
+	if rk, local := remoteKeyOf(k); !local && (rk.Kind == KindVault || rk.Kind == KindAzureKV) {
+		return rk.String()
+	}
 	return k.TypeToIdentifier() + " " + k.ToString()
 }
 

@@ -165,6 +165,20 @@ func normalEndpoint(raw string) (string, bool) {
 	return scheme + "://" + net.JoinHostPort(host, port), true
 }
 
+// redactKeyIDs rewrites "TYPE ID" key descriptions so that the URL of a
+// Vault or Key Vault key keeps its scheme, host and port only.
+func redactKeyIDs(ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		kind, rest, _ := strings.Cut(id, " ")
+		if kind == KindVault || kind == KindAzureKV {
+			id = kind + " " + RedactEndpoint(rest)
+		}
+		out[i] = id
+	}
+	return out
+}
+
 // RedactEndpoint prints a URL as scheme://host[:port] only: no user, path,
 // query or fragment. What does not parse as a URL with a host is replaced
 // by a placeholder.
@@ -224,10 +238,12 @@ func (k RemoteKey) id() (string, bool) {
 }
 
 // String describes the key without any URL path, query or credential:
-// "hc_vault https://vault:8200", "kms ARN", "kms ARN (aws_profile dr)".
+// "hc_vault https://vault:8200 key NAME", "kms ARN", "kms ARN (aws_profile dr)".
 func (k RemoteKey) String() string {
-	switch {
-	case k.Kind == KindVault || k.Kind == KindAzureKV:
+	if k.Kind == KindVault || k.Kind == KindAzureKV {
+		if k.ID != "" {
+			return fmt.Sprintf("%s %s key %s", k.Kind, RedactEndpoint(k.Endpoint), k.ID)
+		}
 		return k.Kind + " " + RedactEndpoint(k.Endpoint)
 	}
 	id := k.ID

@@ -152,3 +152,11 @@ func TestRedactEndpoint(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactKeyIDs(t *testing.T) {
+	got := redactKeyIDs([]string{"hc_vault https://vault:8200/v1/transit/keys/k?t=SECRET", "azure_kv https://v.vault.azure.net/keys/k/1", "kms " + testARN, "age age1xyz"})
+	want := []string{"hc_vault https://vault:8200", "azure_kv https://v.vault.azure.net", "kms " + testARN, "age age1xyz"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("redactKeyIDs = %q, want %q", got, want)
+	}
+}

@@ -86,7 +86,7 @@ func leanError(file string, data []byte, format Format, err error) error {
 	keys := "none listed"
 	var e *sopsfile.Error
 	if errors.As(err, &e) && len(e.Keys) > 0 {
-		keys = strings.Join(e.Keys, ", ")
+		keys = strings.Join(redactKeyIDs(e.Keys), ", ")
 	}
 	// The same classification as the full decryptor: a binary file is sops
 	// JSON, so one without a "sops" key is plaintext, unless it holds
