@@ -149,7 +149,7 @@ func describeGroups(groups []sops.KeyGroup) string {
 // describeKey prints a key's type and public identifier; a Vault or Key
 // Vault URL keeps its scheme, host and port only.
 func describeKey(k keys.MasterKey) string {
-	if rk, local := remoteKeyOf(k); !local && (rk.Kind == KindVault || rk.Kind == KindAzureKV) {
+	if rk, local := remoteKeyOf(k, false); !local && (rk.Kind == KindVault || rk.Kind == KindAzureKV) {
 		return rk.String()
 	}
 	return k.TypeToIdentifier() + " " + k.ToString()

@@ -23,6 +23,10 @@ const (
 	KindAWSProfile = "aws_profile" // an AWS profile a file's kms key names
 	KindGCPKMS     = "gcp_kms"     // GCP KMS: a key resource ID
 	KindHCKMS      = "hckms"       // HuaweiCloud KMS: REGION:KEY-ID
+	// KindAgePlugin is an age plugin recipient (age1NAME1...): encrypting
+	// to it runs the program age-plugin-NAME. Decryption runs only the
+	// plugins of the operator's own identities, so it needs no entry.
+	KindAgePlugin = "age_plugin"
 )
 
 // KeyPolicy says which network key sources the renderer may contact. age and
@@ -70,6 +74,7 @@ func globOf(pattern string) *regexp.Regexp {
 //	aws_profile=dr                            an AWS profile a kms key may name
 //	gcp_kms=projects/p/locations/global/keyRings/r/cryptoKeys/*
 //	hckms=eu-west-101:*
+//	age_plugin=yubikey                        encrypting to age1yubikey1...
 //
 // A URL value is a scheme (http or https), a host and an optional port
 // (default 443 or 80), without user, path, query or fragment; a key is
@@ -107,7 +112,7 @@ func KeyPolicyFromEnv(getenv func(string) string, flags []string) (KeyPolicy, er
 func parseKeyRule(entry string) (keyRule, error) {
 	kind, value, ok := strings.Cut(entry, "=")
 	if !ok || value == "" || !kindName.MatchString(kind) {
-		return keyRule{}, fmt.Errorf("an entry is not KIND=VALUE (KIND: hc_vault, azure_kv, kms, aws_profile, gcp_kms or hckms)")
+		return keyRule{}, fmt.Errorf("an entry is not KIND=VALUE (KIND: hc_vault, azure_kv, kms, aws_profile, gcp_kms, hckms or age_plugin)")
 	}
 	rule := keyRule{kind: kind}
 	switch kind {
@@ -132,10 +137,10 @@ func parseKeyRule(entry string) (keyRule, error) {
 		if hasRole {
 			rule.role = globOf(role)
 		}
-	case KindAWSProfile, KindGCPKMS, KindHCKMS:
+	case KindAWSProfile, KindGCPKMS, KindHCKMS, KindAgePlugin:
 		rule.glob = globOf(value)
 	default:
-		return keyRule{}, fmt.Errorf("unknown kind %q in an entry (hc_vault, azure_kv, kms, aws_profile, gcp_kms or hckms)", kind)
+		return keyRule{}, fmt.Errorf("unknown kind %q in an entry (hc_vault, azure_kv, kms, aws_profile, gcp_kms, hckms or age_plugin)", kind)
 	}
 	return rule, nil
 }
@@ -233,8 +238,23 @@ func (k RemoteKey) id() (string, bool) {
 		return k.ID, gcpKey.MatchString(k.ID)
 	case KindHCKMS:
 		return k.ID, hckmsKey.MatchString(k.ID)
+	case KindAgePlugin:
+		return k.ID, pluginName.MatchString(k.ID)
 	}
 	return "", false
+}
+
+// pluginName is what an age plugin's name looks like.
+var pluginName = regexp.MustCompile(`^[a-z0-9._+-]+$`)
+
+// agePluginRecipient returns the plugin an age recipient names, as sops
+// recognizes one ("age1NAME1DATA", not a post-quantum "age1pq1..." key);
+// ok is false for a plain age or SSH recipient.
+func agePluginRecipient(recipient string) (RemoteKey, bool) {
+	if !strings.HasPrefix(recipient, "age1") || strings.HasPrefix(recipient, "age1pq1") || strings.Count(recipient, "1") < 2 {
+		return RemoteKey{}, false
+	}
+	return RemoteKey{Kind: KindAgePlugin, ID: recipient[len("age1"):strings.LastIndex(recipient, "1")]}, true
 }
 
 // String describes the key without any URL path, query or credential:
@@ -286,7 +306,7 @@ func (p KeyPolicy) Allows(k RemoteKey) bool {
 			}
 		}
 		return false
-	case KindGCPKMS, KindHCKMS:
+	case KindGCPKMS, KindHCKMS, KindAgePlugin:
 		id, ok := k.id()
 		return ok && p.matches(k.Kind, id)
 	default:
@@ -340,7 +360,7 @@ func notAllowedError(file string, denied []RemoteKey) *Error {
 			hints = append(hints, h)
 		}
 	}
-	detail := fmt.Sprintf("its keys need key services the renderer's operator has not allowed: %s; no connection was made. Decrypt it with an age or PGP key of the file", strings.Join(names, ", "))
+	detail := fmt.Sprintf("its keys need key services the renderer's operator has not allowed: %s; nothing was contacted. Decrypt it with an age or PGP key of the file", strings.Join(names, ", "))
 	if len(hints) > 0 {
 		detail += fmt.Sprintf(", or, if the operator trusts that service with the renderer's credentials, allow it with %s=%s or --allow-key-endpoint", AllowKeyEndpointsEnv, strings.Join(hints, ","))
 	}
@@ -393,6 +413,11 @@ func PolicyOf(d Decryptor) KeyPolicy {
 // remoteKeys returns the group's network keys.
 func (g KeyGroup) remoteKeys() []RemoteKey {
 	var out []RemoteKey
+	for _, r := range g.Age {
+		if k, ok := agePluginRecipient(r); ok {
+			out = append(out, k)
+		}
+	}
 	for _, k := range g.AWSKMS {
 		out = append(out, RemoteKey{Kind: KindAWSKMS, ID: k.ARN, Role: k.Role, Profile: k.Profile})
 	}

@@ -16,10 +16,16 @@ import (
 
 // remoteKeyOf describes a sops master key; local is true for age and PGP
 // keys, which make no network call. A key type this function does not know
-// is remote, of its own kind, and so never allowed.
-func remoteKeyOf(k keys.MasterKey) (key RemoteKey, local bool) {
+// is remote, of its own kind, and so never allowed. When encrypting, an
+// age plugin recipient is not local: encrypting to it runs its plugin.
+func remoteKeyOf(k keys.MasterKey, encrypting bool) (key RemoteKey, local bool) {
 	switch mk := k.(type) {
-	case *age.MasterKey, *pgp.MasterKey:
+	case *age.MasterKey:
+		if p, ok := agePluginRecipient(mk.Recipient); ok && encrypting {
+			return p, false
+		}
+		return RemoteKey{}, true
+	case *pgp.MasterKey:
 		return RemoteKey{}, true
 	case *hcvault.MasterKey:
 		return RemoteKey{Kind: KindVault, Endpoint: mk.VaultAddress, ID: mk.KeyName}, false
@@ -48,7 +54,7 @@ func (p KeyPolicy) filterGroups(groups []sops.KeyGroup) []RemoteKey {
 	for i, g := range groups {
 		kept := make(sops.KeyGroup, 0, len(g))
 		for _, k := range g {
-			rk, local := remoteKeyOf(k)
+			rk, local := remoteKeyOf(k, false)
 			if local || p.Allows(rk) {
 				kept = append(kept, k)
 				continue
@@ -66,7 +72,7 @@ func (p KeyPolicy) checkGroups(what string, groups []sops.KeyGroup) error {
 	var remote []RemoteKey
 	for _, g := range groups {
 		for _, k := range g {
-			if rk, local := remoteKeyOf(k); !local {
+			if rk, local := remoteKeyOf(k, true); !local {
 				remote = append(remote, rk)
 			}
 		}

@@ -46,6 +46,7 @@ func TestKeyPolicyAllows(t *testing.T) {
 		"aws_profile=dr",
 		"gcp_kms=projects/p/locations/global/keyRings/r/cryptoKeys/*",
 		"hckms=tr-west-1:*",
+		"age_plugin=yubikey",
 	}, ", ")
 	p, err := ParseKeyPolicy(policy)
 	if err != nil {
@@ -86,6 +87,9 @@ func TestKeyPolicyAllows(t *testing.T) {
 		{"hckms, matching region", RemoteKey{Kind: KindHCKMS, ID: "tr-west-1:0a1b2c3d-0000-1111-2222-333344445555"}, true},
 		{"hckms, other region", RemoteKey{Kind: KindHCKMS, ID: "ap-southeast-1:0a1b2c3d"}, false},
 		{"an unknown key source", RemoteKey{Kind: "newkms", ID: "x"}, false},
+		{"age plugin, allowed", RemoteKey{Kind: KindAgePlugin, ID: "yubikey"}, true},
+		{"age plugin, another", RemoteKey{Kind: KindAgePlugin, ID: "tpm"}, false},
+		{"age plugin, a look-alike name", RemoteKey{Kind: KindAgePlugin, ID: "yubikey/../x"}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -132,7 +136,7 @@ func TestNotAllowedErrorIsRedacted(t *testing.T) {
 			t.Errorf("the error contains %q: %s", leak, msg)
 		}
 	}
-	for _, want := range []string{"hc_vault https://vault.example:8200", "hc_vault=https://vault.example:8200", "kms " + testARN + " (aws_profile dr)", "aws_profile=dr", "no connection was made", AllowKeyEndpointsEnv} {
+	for _, want := range []string{"hc_vault https://vault.example:8200", "hc_vault=https://vault.example:8200", "kms " + testARN + " (aws_profile dr)", "aws_profile=dr", "nothing was contacted", AllowKeyEndpointsEnv} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("the error lacks %q: %s", want, msg)
 		}
@@ -158,5 +162,21 @@ func TestRedactKeyIDs(t *testing.T) {
 	want := []string{"hc_vault https://vault:8200", "azure_kv https://v.vault.azure.net", "kms " + testARN, "age age1xyz"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("redactKeyIDs = %q, want %q", got, want)
+	}
+}
+
+func TestAgePluginRecipient(t *testing.T) {
+	cases := map[string]string{
+		"age1yubikey1qwertyzq":                 "yubikey",
+		"age1se1qg8vwwqhztnh3vpt2nf2xwn7famkt": "se",
+		"age1pq1qqqqqq1qq":                     "",
+		"age1qyqszqgpqyqszqgpqyqszqgpqyqszqgp": "", // a plain X25519 key has one "1"
+		"ssh-ed25519 AAAA":                     "",
+	}
+	for in, want := range cases {
+		k, ok := agePluginRecipient(in)
+		if ok != (want != "") || k.ID != want {
+			t.Errorf("agePluginRecipient(%q) = %+v, %v; want plugin %q", in, k, ok, want)
+		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"filippo.io/age/plugin"
+
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testvault"
 )
@@ -80,5 +82,22 @@ func TestCreationRuleNamingVaultNeedsPolicy(t *testing.T) {
 	}
 	if len(out.Recipients) != 1 || srv.Requests() != 1 {
 		t.Errorf("recipients %v, %d transit requests", out.Recipients, srv.Requests())
+	}
+}
+
+// TestAllowedAgePluginRuns: with an age_plugin entry, encrypting to the
+// plugin's recipient runs it (the fake one then fails).
+func TestAllowedAgePluginRuns(t *testing.T) {
+	testenv.Isolate(t)
+	marker := fakeAgePlugin(t, "evil")
+	policy, err := ParseKeyPolicy("age_plugin=evil")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := EncryptYAML([]byte("spec: {a: b}\n"), EncryptOptions{Groups: []KeyGroup{{Age: []string{plugin.EncodeRecipient("evil", []byte{1, 2, 3})}}}, Policy: policy}); err == nil {
+		t.Error("the fake plugin fails, so must the encryption")
+	}
+	if _, err := os.Stat(marker); err != nil {
+		t.Errorf("the allowed age plugin did not run: %v", err)
 	}
 }

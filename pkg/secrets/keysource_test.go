@@ -3,8 +3,11 @@ package secrets
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"filippo.io/age/plugin"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testvault"
@@ -44,7 +47,7 @@ func TestVaultNotAllowedMakesNoConnection(t *testing.T) {
 			if e.File != "team-a/kubeconfig.yaml" {
 				t.Errorf("the error names %q", e.File)
 			}
-			assertContains(t, e.Error(), "hc_vault "+srv.URL, "hc_vault="+srv.URL, "no connection was made")
+			assertContains(t, e.Error(), "hc_vault "+srv.URL, "hc_vault="+srv.URL, "nothing was contacted")
 			if errors.Is(err, ErrNeedsFullSOPS) {
 				t.Error("a key source that is not allowed must not be handed over to the full build")
 			}
@@ -94,5 +97,33 @@ func TestEncryptToNotAllowedVaultMakesNoConnection(t *testing.T) {
 	}
 	if n := srv.Connections(); n != 0 {
 		t.Fatalf("the Vault listener accepted %d connections", n)
+	}
+}
+
+// fakeAgePlugin puts an age-plugin-NAME program on PATH that leaves a
+// marker file when it runs; it returns the marker's path.
+func fakeAgePlugin(t *testing.T, name string) string {
+	t.Helper()
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "ran")
+	script := "#!/bin/sh\ntouch '" + marker + "'\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(dir, "age-plugin-"+name), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	return marker
+}
+
+// TestEncryptToAgePluginNeedsPolicy: an age plugin recipient in
+// output.encrypt (age1NAME1...) would run age-plugin-NAME; without an
+// age_plugin entry it is refused and the plugin does not run.
+func TestEncryptToAgePluginNeedsPolicy(t *testing.T) {
+	testenv.Isolate(t)
+	marker := fakeAgePlugin(t, "evil")
+	_, err := EncryptYAML([]byte("spec: {a: b}\n"), EncryptOptions{Groups: []KeyGroup{{Age: []string{plugin.EncodeRecipient("evil", []byte{1, 2, 3})}}}})
+	e := assertReason(t, err, ReasonKeyNotAllowed)
+	assertContains(t, e.Error(), "age_plugin evil", "age_plugin=evil")
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("the age plugin ran")
 	}
 }
