@@ -32,9 +32,10 @@ const (
 // KeyPolicy says which network key sources the renderer may contact. age and
 // PGP keys are local and always usable; every other master key of a SOPS
 // file (Vault transit, Azure Key Vault, AWS, GCP and HuaweiCloud KMS) is
-// used only when an entry allows it. The zero KeyPolicy allows none: a file
+// used only when an entry allows it, and so is encryption to an age plugin
+// recipient (which runs a program). The zero KeyPolicy allows none: a file
 // can then only be decrypted with its age or PGP keys, and nothing is
-// encrypted to a network key. The policy comes from the operator (the
+// encrypted to a network key or a plugin. The policy comes from the operator (the
 // renderer's environment and flags), never from the repository.
 //
 // A KeyPolicy is immutable and safe for concurrent use.
