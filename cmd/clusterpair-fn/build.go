@@ -13,6 +13,7 @@ import (
 func newBuildCommand() *cobra.Command {
 	var kustomize string
 	var refuseEncrypted bool
+	var allow []string
 	cmd := &cobra.Command{
 		Use:   "build [DIR]",
 		Short: "Run kustomize build with exec functions enabled; fail instead of printing an empty or pair-less render",
@@ -27,17 +28,21 @@ it by pruning the live ClusterPair.
 It is the generate command of the Argo CD Config Management Plugin
 (examples/argocd). kustomize (the standalone v5 binary) and clusterpair-fn
 must be on PATH; the sops key comes from the environment (SOPS_AGE_KEY_FILE,
-SOPS_AGE_KEY, ...), as for kustomize itself. kustomize's stderr is passed
-through.`,
+SOPS_AGE_KEY, ...), as for kustomize itself, and so does the allowlist of
+network key sources ($CLUSTERPAIR_FN_ALLOW_KEY_ENDPOINTS, to which
+--allow-key-endpoint adds). kustomize's stderr is passed through.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "."
 			if len(args) == 1 {
 				dir = args[0]
 			}
+			if _, err := keyPolicy(allow); err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			r, err := build.Run(ctx, build.Options{Dir: dir, Kustomize: kustomize, Stderr: cmd.ErrOrStderr(), RefuseEncrypted: refuseEncrypted})
+			r, err := build.Run(ctx, build.Options{Dir: dir, Kustomize: kustomize, Stderr: cmd.ErrOrStderr(), RefuseEncrypted: refuseEncrypted, Env: keyPolicyEnv(allow)})
 			if err != nil {
 				return err
 			}
@@ -46,6 +51,7 @@ through.`,
 		},
 	}
 	cmd.Flags().StringVar(&kustomize, "kustomize", "", `kustomize binary (a path, or a name looked up on PATH; default "kustomize")`)
+	addKeyPolicyFlag(cmd.Flags(), &allow)
 	cmd.Flags().BoolVar(&refuseEncrypted, "refuse-encrypted", false, "fail when an object is SOPS-encrypted (for Argo CD, which cannot decrypt; not for Flux CI renders)")
 	return cmd
 }

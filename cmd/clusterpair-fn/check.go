@@ -24,6 +24,7 @@ func newCheckCommand() *cobra.Command {
 		side    string
 		live    bool
 		timeout time.Duration
+		allow   []string
 	)
 	cmd := &cobra.Command{
 		Use:   "check [DIR|FILE...]",
@@ -60,11 +61,15 @@ may see the network differently from this machine.`,
 			if err != nil {
 				return err
 			}
+			policy, err := keyPolicy(allow)
+			if err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			report, err := check.Run(ctx, check.Options{
 				Paths: args, Side: chosen, Live: live, Timeout: timeout,
-				Decryptor: secrets.NewSOPSDecryptor(),
+				Decryptor: secrets.NewSOPSDecryptor().WithKeyPolicy(policy),
 			})
 			if err != nil {
 				return err
@@ -80,6 +85,7 @@ may see the network differently from this machine.`,
 	}
 	cmd.Flags().BoolVar(&live, "live", false, "also call GET /version on each destination and connect to its Portworx endpoint, from this machine")
 	cmd.Flags().StringVar(&side, "side", "", `check only this side of bidirectional requests: "source" or "destination" (default from $CLUSTERPAIR_SIDE; both when unset)`)
+	addKeyPolicyFlag(cmd.Flags(), &allow)
 	cmd.Flags().DurationVar(&timeout, "timeout", check.DefaultTimeout, "time limit of each live check")
 	return cmd
 }

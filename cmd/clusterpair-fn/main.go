@@ -47,6 +47,7 @@ var sideEnv = []string{"CLUSTERPAIR_SIDE", "ARGOCD_ENV_CLUSTERPAIR_SIDE"}
 func newRootCommand() *cobra.Command {
 	var side string
 	var settings operatorSettings
+	var allowKeys []string
 	root := &cobra.Command{
 		Use:   "clusterpair-fn",
 		Short: "Render Stork ClusterPairs from SOPS-encrypted ClusterPairRequests (a KRM function)",
@@ -56,6 +57,11 @@ ClusterPairRequest (fn.clusterpair.dev/v1alpha1) in it, decrypting the
 referenced SOPS files with the keys sops finds in the environment
 (SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, GNUPGHOME, cloud KMS credentials...),
 and writes the ResourceList to stdout.
+
+Network key sources (Vault, Azure Key Vault, AWS/GCP/HuaweiCloud KMS) named
+by a file's sops metadata are used only when the operator allows them with
+$CLUSTERPAIR_FN_ALLOW_KEY_ENDPOINTS or --allow-key-endpoint; otherwise the
+file is refused and nothing is contacted.
 
 Use it as a kustomize generator:
   kustomize build --enable-alpha-plugins --enable-exec DIR
@@ -86,7 +92,11 @@ plugin): "source" for the source cluster, "destination" for the other.`,
 			if err != nil {
 				return fmt.Errorf("reading the ResourceList from stdin: %w", err)
 			}
-			p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: root, Limits: limits, Log: cmd.ErrOrStderr(), Side: chosen}
+			policy, err := keyPolicy(allowKeys)
+			if err != nil {
+				return err
+			}
+			p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor().WithKeyPolicy(policy), Root: root, Limits: limits, Log: cmd.ErrOrStderr(), Side: chosen}
 			err = fn.Run(p, bytes.NewReader(input), cmd.OutOrStdout())
 			if errors.Is(err, secrets.ErrNeedsFullSOPS) {
 				return handOver(cmd, input, err)
@@ -96,6 +106,7 @@ plugin): "source" for the source cluster, "destination" for the other.`,
 	}
 	root.Flags().StringVar(&side, "side", "", `side of a bidirectional pair to render: "source" or "destination" (default from $CLUSTERPAIR_SIDE)`)
 	settings.addFlags(root.Flags())
+	addKeyPolicyFlag(root.Flags(), &allowKeys)
 	root.SetVersionTemplate("clusterpair-fn {{.Version}}\n")
 	root.AddCommand(newBuildCommand())
 	root.AddCommand(newNewCommand())

@@ -15,6 +15,7 @@ import (
 
 func newNewCommand() *cobra.Command {
 	var o author.Options
+	var allow []string
 	cmd := &cobra.Command{
 		Use:   "new NAME -n NAMESPACE --kubeconfig FILE --px-endpoint HOST[:PORT] (--token-file FILE | --token-env VAR)",
 		Short: "Create a pair directory, ready to commit, from a live kubeconfig and a Portworx token",
@@ -41,7 +42,9 @@ Recipients: --age and --pgp, or else the creation rules of the first
 .sops.yaml found in the pair directory or above it (or --sops-config, or
 $SOPS_CONFIG), matched against each file's path exactly as the sops CLI
 matches them (path_regex, key groups, encrypted_regex...). A rule that would
-leave the kubeconfig's credentials readable is refused.
+leave the kubeconfig's credentials readable is refused, and so is one naming a
+network key source (Vault, Key Vault, KMS) not allowed by
+$CLUSTERPAIR_FN_ALLOW_KEY_ENDPOINTS or --allow-key-endpoint.
 
 --px-endpoint takes HOST:PORT, [IPV6]:PORT or http(s)://HOST[:PORT]. Without a
 port: 9001 (the Portworx API port) for a bare host or address, 80 or 443 for
@@ -63,6 +66,11 @@ Then: clusterpair-fn check --live DIR, and commit the directory.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
 			o.Stdin = cmd.InOrStdin()
+			policy, err := keyPolicy(allow)
+			if err != nil {
+				return err
+			}
+			o.KeyPolicy = policy
 			res, err := author.New(o)
 			if err != nil {
 				return err
@@ -86,6 +94,7 @@ Then: clusterpair-fn check --live DIR, and commit the directory.`,
 	f.StringVar(&o.SOPSConfig, "sops-config", "", "sops configuration to use instead of the .sops.yaml found from --dir upwards (default $SOPS_CONFIG)")
 	f.StringVar(&o.Dir, "dir", "", "pair directory to write (default: ./NAME)")
 	f.BoolVar(&o.Force, "force", false, "replace existing files")
+	addKeyPolicyFlag(f, &allow)
 	_ = cmd.MarkFlagRequired("namespace")
 	_ = cmd.MarkFlagRequired("kubeconfig")
 	return cmd

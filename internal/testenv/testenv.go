@@ -41,7 +41,7 @@ func Isolate(t testing.TB) {
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		if strings.HasPrefix(name, "SOPS_") || strings.HasPrefix(name, "AWS_") || strings.HasPrefix(name, "VAULT_") ||
-			strings.HasPrefix(name, "AZURE_") || strings.HasPrefix(name, "GOOGLE_") {
+			strings.HasPrefix(name, "AZURE_") || strings.HasPrefix(name, "GOOGLE_") || name == "CLUSTERPAIR_FN_ALLOW_KEY_ENDPOINTS" {
 			t.Setenv(name, "")
 			_ = os.Unsetenv(name)
 		}

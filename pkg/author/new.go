@@ -49,6 +49,9 @@ type Options struct {
 	SOPSConfig string
 	// Force replaces existing files.
 	Force bool
+	// KeyPolicy lists the network key sources (Vault, Key Vault, KMS) that
+	// the creation rule's recipients may name; the zero policy allows none.
+	KeyPolicy secrets.KeyPolicy
 
 	// Stdin is read for TokenFile "-".
 	Stdin io.Reader
@@ -176,7 +179,7 @@ func New(opts Options) (*Result, error) {
 		return nil, err
 	}
 
-	enc := secrets.FileEncryptOptions{Age: opts.Age, PGP: opts.PGP, ConfigFile: opts.SOPSConfig, Getenv: getenv}
+	enc := secrets.FileEncryptOptions{Age: opts.Age, PGP: opts.PGP, ConfigFile: opts.SOPSConfig, Getenv: getenv, Policy: opts.KeyPolicy}
 	kcEnc, err := secrets.EncryptFile(kc.data, filepath.Join(dir, KubeconfigFile), enc)
 	if err != nil {
 		return nil, fmt.Errorf("encrypting %s: %w", KubeconfigFile, err)

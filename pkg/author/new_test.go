@@ -263,6 +263,7 @@ func TestNewRefusesBeforeWritingAnything(t *testing.T) {
 	noCurrent := writeIn("config", "apiVersion: v1\nkind: Config\nclusters: [{name: a, cluster: {server: 'https://a:6443'}}]\nusers: [{name: u, user: {token: notsecret-but-long-enough}}]\ncontexts: [{name: one, context: {cluster: a, user: u}}, {name: two, context: {cluster: a, user: u}}]\n")
 	broken := writeIn("broken", "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user: {token: \"broken-secret-0123456789\"\n")
 	spaced := writeIn("px-token", "two words\n")
+	vaultRule := writeIn(".sops.yaml", "creation_rules:\n  - hc_vault_transit_uri: http://127.0.0.1:1/v1/transit/keys/k\n")
 	cases := []struct {
 		name     string
 		modify   func(*Options)
@@ -292,6 +293,9 @@ func TestNewRefusesBeforeWritingAnything(t *testing.T) {
 		{name: "invalid project mappings", modify: func(o *Options) { o.ProjectMappings = "p-a" }, want: "--project-mappings (spec.rancher.projectMappings)", findings: true},
 		{name: "no recipients", modify: func(o *Options) { o.Age = nil }, want: "no recipients", is: secrets.ErrNoRecipients},
 		{name: "bad recipient", modify: func(o *Options) { o.Age = []string{"age1bad"} }, want: `age recipient "age1bad"`},
+		{name: "a sops rule naming a Vault the operator has not allowed", modify: func(o *Options) {
+			o.Age, o.SOPSConfig = nil, vaultRule
+		}, want: "key source not allowed: its keys need key services the renderer's operator has not allowed: hc_vault http://127.0.0.1:1 key k"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

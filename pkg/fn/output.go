@@ -130,6 +130,7 @@ func (r *renderer) encrypt(obj *sdk.KubeObject, plain []byte, previous func(obje
 		ShamirThreshold:  enc.ShamirThreshold,
 		EncryptedRegex:   EncryptedRegex,
 		MACOnlyEncrypted: true,
+		Policy:           secrets.PolicyOf(r.decryptor),
 	})
 	if err != nil {
 		if errors.Is(err, secrets.ErrNeedsFullSOPS) {

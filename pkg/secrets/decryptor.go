@@ -23,12 +23,18 @@ import (
 // in the environment, exactly as the sops CLI does: age (SOPS_AGE_KEY,
 // SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, SSH keys, $XDG_CONFIG_HOME/sops/age/keys.txt),
 // PGP (GNUPGHOME), AWS KMS, GCP KMS, Azure Key Vault, HashiCorp Vault and
-// HuaweiCloud KMS.
-type SOPSDecryptor struct{}
+// HuaweiCloud KMS. Network key sources are used only where its KeyPolicy
+// allows them (none by default): the keys it does not allow are removed
+// from the file's key groups before sops is asked for the data key, so no
+// connection is ever made to them.
+type SOPSDecryptor struct {
+	policy KeyPolicy
+}
 
 // NewSOPSDecryptor returns a decryptor that uses the environment's key
-// sources. sops' own logging is limited to errors so that nothing it says
-// about keys mixes with the function's reports.
+// sources and allows no network key source (see WithKeyPolicy). sops' own
+// logging is limited to errors so that nothing it says about keys mixes
+// with the function's reports.
 func NewSOPSDecryptor() *SOPSDecryptor {
 	sopslogging.SetLevel(logrus.ErrorLevel)
 	return &SOPSDecryptor{}
@@ -48,12 +54,16 @@ func (*SOPSDecryptor) Parse(file string, data []byte, format Format) (*Document,
 }
 
 // Decrypt implements Decryptor.
-func (*SOPSDecryptor) Decrypt(file string, data []byte, format Format) (*Document, error) {
+func (d *SOPSDecryptor) Decrypt(file string, data []byte, format Format) (*Document, error) {
 	tree, err := storeFor(format).LoadEncryptedFile(data)
 	if err != nil {
 		return nil, loadError(file, data, format, err)
 	}
+	denied := d.policy.filterGroups(tree.Metadata.KeyGroups)
 	key, err := tree.Metadata.GetDataKey()
+	if err != nil && len(denied) > 0 {
+		return nil, notAllowedError(file, denied)
+	}
 	if err != nil {
 		return nil, newError(file, ReasonNoKey, "none of the file's keys (%s) could decrypt it; make one of their private keys available to sops (for age: SOPS_AGE_KEY_FILE or SOPS_AGE_KEY)", describeKeys(tree.Metadata))
 	}

@@ -76,6 +76,9 @@ func EncryptYAML(plaintext []byte, opts EncryptOptions) ([]byte, error) {
 	if len(opts.Groups) == 0 {
 		return nil, fmt.Errorf("no recipients to encrypt to")
 	}
+	if err := opts.checkRecipients(); err != nil {
+		return nil, err
+	}
 	store := storeFor(FormatYAML)
 	branches, err := store.LoadPlainFile(plaintext)
 	if err != nil {
@@ -91,6 +94,9 @@ func EncryptYAML(plaintext []byte, opts EncryptOptions) ([]byte, error) {
 			return nil, err
 		}
 		groups = append(groups, mk)
+	}
+	if err := opts.Policy.checkGroups("the recipients", groups); err != nil {
+		return nil, err
 	}
 	if opts.ShamirThreshold > len(groups) {
 		return nil, fmt.Errorf("shamir threshold %d exceeds the %d key groups", opts.ShamirThreshold, len(groups))
@@ -140,7 +146,12 @@ func describeGroups(groups []sops.KeyGroup) string {
 	return strings.Join(ids, ", ")
 }
 
+// describeKey prints a key's type and public identifier; a Vault or Key
+// Vault URL keeps its scheme, host and port only.
 func describeKey(k keys.MasterKey) string {
+	if rk, local := remoteKeyOf(k, false); !local && (rk.Kind == KindVault || rk.Kind == KindAzureKV) {
+		return rk.String()
+	}
 	return k.TypeToIdentifier() + " " + k.ToString()
 }
 

@@ -37,6 +37,9 @@ type EncryptOptions struct {
 	// changes to plaintext metadata (annotations added by kustomize or kpt) do
 	// not invalidate the file.
 	MACOnlyEncrypted bool
+	// Policy lists the network key sources that may be contacted; a
+	// recipient of another is refused before any key is contacted.
+	Policy KeyPolicy
 }
 
 // IsEmpty reports whether the group has no key.

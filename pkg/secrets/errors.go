@@ -23,6 +23,9 @@ const (
 	ReasonKeyNotFound Reason = "key not found"
 	ReasonBadValue    Reason = "unusable value"
 	ReasonNeedsFull   Reason = "needs the full sops library"
+	// ReasonKeyNotAllowed: the file's keys (or the recipients) need a
+	// network key source that the operator's KeyPolicy does not allow.
+	ReasonKeyNotAllowed Reason = "key source not allowed"
 )
 
 // ErrNeedsFullSOPS is matched (errors.Is) by failures that the lean build

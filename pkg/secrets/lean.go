@@ -20,8 +20,13 @@ import (
 // A file whose keys only the full library can use fails with an error
 // matching ErrNeedsFullSOPS, and the binary hands the run to
 // clusterpair-fn-full.
+//
+// Its KeyPolicy decides before any hand-over: a file whose network keys the
+// policy allows none of fails here, with ReasonKeyNotAllowed, and the full
+// build is never started for it.
 type SOPSDecryptor struct {
-	lean *sopsfile.Decryptor
+	lean   *sopsfile.Decryptor
+	policy KeyPolicy
 }
 
 // NewSOPSDecryptor returns the lean decryptor. sops's own logging (its age
@@ -34,6 +39,11 @@ func NewSOPSDecryptor() *SOPSDecryptor {
 // Decrypt implements Decryptor.
 func (d *SOPSDecryptor) Decrypt(file string, data []byte, format Format) (*Document, error) {
 	doc, err := d.lean.Decrypt(data, sopsfile.Format(format))
+	if errors.Is(err, sopsfile.ErrNeedsFullSOPS) {
+		if denied := d.deniedAll(data, format); denied != nil {
+			return nil, notAllowedError(file, denied)
+		}
+	}
 	if err != nil {
 		return nil, leanError(file, data, format, err)
 	}
@@ -49,13 +59,34 @@ func (d *SOPSDecryptor) Parse(file string, data []byte, format Format) (*Documen
 	return NewDocument(format, doc.Branches, doc.Plaintext), nil
 }
 
+// deniedAll returns the file's network keys when the policy allows none of
+// them, and nil when it allows at least one (the full build, which filters
+// the keys again, is then asked).
+func (d *SOPSDecryptor) deniedAll(data []byte, format Format) []RemoteKey {
+	md, err := sopsfile.ReadMetadata(data, sopsfile.Format(format))
+	if err != nil {
+		return nil
+	}
+	var remote []RemoteKey
+	for _, g := range md.KeyGroups {
+		for _, k := range g.Remote {
+			rk := RemoteKey{Kind: k.Kind, Endpoint: k.Endpoint, ID: k.ID, Role: k.Role, Profile: k.Profile}
+			if d.policy.Allows(rk) {
+				return nil
+			}
+			remote = append(remote, rk)
+		}
+	}
+	return d.policy.Denied(remote)
+}
+
 // leanError gives sopsfile's failures the reasons and wording of the full
 // decryptor.
 func leanError(file string, data []byte, format Format, err error) error {
 	keys := "none listed"
 	var e *sopsfile.Error
 	if errors.As(err, &e) && len(e.Keys) > 0 {
-		keys = strings.Join(e.Keys, ", ")
+		keys = strings.Join(redactKeyIDs(e.Keys), ", ")
 	}
 	// The same classification as the full decryptor: a binary file is sops
 	// JSON, so one without a "sops" key is plaintext, unless it holds
@@ -95,6 +126,9 @@ func detailOf(err error) string {
 
 // EncryptYAML needs the full sops library.
 func EncryptYAML(plaintext []byte, opts EncryptOptions) ([]byte, error) {
+	if err := opts.checkRecipients(); err != nil {
+		return nil, err // no hand-over toward a key source that is not allowed
+	}
 	return nil, fmt.Errorf("encrypting output: %w", ErrNeedsFullSOPS)
 }
 

@@ -54,6 +54,13 @@ func EncryptFile(plaintext []byte, target string, opts FileEncryptOptions) (*Enc
 	if err != nil {
 		return nil, err
 	}
+	what := "the recipients"
+	if confPath != "" && len(opts.Age) == 0 && len(opts.PGP) == 0 {
+		what = "the creation rule of " + confPath
+	}
+	if err := opts.Policy.checkGroups(what, groups); err != nil {
+		return nil, err
+	}
 	store := common.StoreForFormat(FormatFor(abs, "").sops(), stores)
 	branches, err := store.LoadPlainFile(plaintext)
 	if err != nil {

@@ -15,6 +15,9 @@ type FileEncryptOptions struct {
 	ConfigFile string
 	// Getenv reads SOPS_CONFIG; nil means os.Getenv.
 	Getenv func(string) string
+	// Policy lists the network key sources that may be contacted; a
+	// creation rule naming another is refused before any key is contacted.
+	Policy KeyPolicy
 }
 
 // EncryptedFile is the result of EncryptFile.

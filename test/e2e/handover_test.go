@@ -40,8 +40,11 @@ func kmsOnly(t *testing.T, path string) {
 	}
 }
 
-// offlineAWS keeps the AWS SDK from looking for credentials on the network.
-var offlineAWS = []string{"AWS_EC2_METADATA_DISABLED=true", "AWS_ACCESS_KEY_ID=AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY=example", "AWS_REGION=us-east-1", "AWS_MAX_ATTEMPTS=1"}
+// offlineAWS keeps the AWS SDK from looking for credentials on the network,
+// and allows the test's KMS key (network key sources are the operator's
+// choice: without the entry the lean build refuses the file itself).
+var offlineAWS = []string{"AWS_EC2_METADATA_DISABLED=true", "AWS_ACCESS_KEY_ID=AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY=example", "AWS_REGION=us-east-1", "AWS_MAX_ATTEMPTS=1", "AWS_ENDPOINT_URL=http://127.0.0.1:1",
+	"CLUSTERPAIR_FN_ALLOW_KEY_ENDPOINTS=kms=arn:aws:kms:us-east-1:111122223333:key/*"}
 
 // TestLeanHandsKMSOverToFull: the lean clusterpair-fn cannot use a KMS key,
 // so it hands the run to clusterpair-fn-full, whose report (naming the KMS

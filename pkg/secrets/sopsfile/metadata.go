@@ -45,9 +45,26 @@ type KeyGroup struct {
 	// Other keys this package cannot use, as "TYPE ID" (for example
 	// "kms arn:aws:kms:..." or "hc_vault https://vault/v1/transit/keys/k").
 	Other []string
+	// Remote are the same keys as Other, as the address or identifier
+	// their key service is reached with (for a caller's allowlist).
+	Remote []RemoteKey
 
 	age []ageKey
 	pgp []pgpKey
+}
+
+// RemoteKey is a master key of a network key source.
+type RemoteKey struct {
+	// Kind is the metadata's name of the source: "kms", "gcp_kms",
+	// "hckms", "azure_kv" or "hc_vault".
+	Kind string
+	// Endpoint is the vault_address (hc_vault) or vault_url (azure_kv).
+	Endpoint string
+	// ID is the ARN, the GCP resource ID or
+	// the HuaweiCloud key_id; for azure_kv and hc_vault, the key's name.
+	ID string
+	// Role and Profile are a kms key's role and aws_profile.
+	Role, Profile string
 }
 
 type ageKey struct{ recipient, enc string }
@@ -281,12 +298,14 @@ func (g *rawKeyGroup) toGroup() (KeyGroup, error) {
 			id += "+" + k.Role
 		}
 		out.Other = append(out.Other, "kms "+id)
+		out.Remote = append(out.Remote, RemoteKey{Kind: "kms", ID: k.ARN, Role: k.Role, Profile: k.AWSProfile})
 	}
 	for _, k := range g.GCPKMS {
 		if err := created("gcp_kms", k.CreatedAt); err != nil {
 			return out, err
 		}
 		out.Other = append(out.Other, "gcp_kms "+k.ResourceID)
+		out.Remote = append(out.Remote, RemoteKey{Kind: "gcp_kms", ID: k.ResourceID})
 	}
 	for _, k := range g.HCKMS {
 		if err := created("hckms", k.CreatedAt); err != nil {
@@ -297,18 +316,21 @@ func (g *rawKeyGroup) toGroup() (KeyGroup, error) {
 			return out, errorf(ErrMalformed, "sops metadata: an hckms key_id is not region:key-uuid")
 		}
 		out.Other = append(out.Other, "hckms "+k.KeyID)
+		out.Remote = append(out.Remote, RemoteKey{Kind: "hckms", ID: k.KeyID})
 	}
 	for _, k := range g.AzureKV {
 		if err := created("azure_kv", k.CreatedAt); err != nil {
 			return out, err
 		}
 		out.Other = append(out.Other, fmt.Sprintf("azure_kv %s/keys/%s/%s", k.VaultURL, k.Name, k.Version))
+		out.Remote = append(out.Remote, RemoteKey{Kind: "azure_kv", Endpoint: k.VaultURL, ID: k.Name})
 	}
 	for _, k := range g.Vault {
 		if err := created("hc_vault", k.CreatedAt); err != nil {
 			return out, err
 		}
 		out.Other = append(out.Other, fmt.Sprintf("hc_vault %s/v1/%s/keys/%s", k.VaultAddress, k.EnginePath, k.KeyName))
+		out.Remote = append(out.Remote, RemoteKey{Kind: "hc_vault", Endpoint: k.VaultAddress, ID: k.KeyName})
 	}
 	for _, k := range g.PGP {
 		t, err := time.Parse(time.RFC3339, k.CreatedAt)

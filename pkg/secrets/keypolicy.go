@@ -1,0 +1,242 @@
+package secrets
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// AllowKeyEndpointsEnv is the environment variable that holds the operator's
+// allowlist of network key sources (see ParseKeyPolicy for its syntax). The
+// matching flag is --allow-key-endpoint.
+const AllowKeyEndpointsEnv = "CLUSTERPAIR_FN_ALLOW_KEY_ENDPOINTS"
+
+// The kinds of network key source, named as sops names them in a file's
+// metadata; each is also the KIND of an allowlist entry.
+const (
+	KindVault      = "hc_vault"    // HashiCorp Vault transit: a Vault address
+	KindAzureKV    = "azure_kv"    // Azure Key Vault: a vault URL
+	KindAWSKMS     = "kms"         // AWS KMS: a key ARN, "+ROLE" when a role is assumed
+	KindAWSProfile = "aws_profile" // an AWS profile a file's kms key names
+	KindGCPKMS     = "gcp_kms"     // GCP KMS: a key resource ID
+	KindHCKMS      = "hckms"       // HuaweiCloud KMS: REGION:KEY-ID
+	// KindAgePlugin is an age plugin recipient (age1NAME1...): encrypting
+	// to it runs the program age-plugin-NAME. Decryption runs only the
+	// plugins of the operator's own identities, so it needs no entry.
+	KindAgePlugin = "age_plugin"
+)
+
+// KeyPolicy says which network key sources the renderer may contact. age and
+// PGP keys are local and always usable; every other master key of a SOPS
+// file (Vault transit, Azure Key Vault, AWS, GCP and HuaweiCloud KMS) is
+// used only when an entry allows it, and so is encryption to an age plugin
+// recipient (which runs a program). The zero KeyPolicy allows none: a file
+// can then only be decrypted with its age or PGP keys, and nothing is
+// encrypted to a network key or a plugin. The policy comes from the operator (the
+// renderer's environment and flags), never from the repository.
+//
+// A KeyPolicy is immutable and safe for concurrent use.
+type KeyPolicy struct {
+	rules []keyRule
+}
+
+type keyRule struct {
+	kind string
+	// endpoint is the normalized scheme://host:port of a URL kind.
+	endpoint string
+	// glob matches the whole identifier of a pattern kind (for kms: the
+	// ARN), and role a kms key's role; a kms rule without a role allows
+	// only keys without one.
+	glob, role *regexp.Regexp
+}
+
+// kindName is what a KIND looks like; anything else is not echoed back.
+var kindName = regexp.MustCompile(`^[a-z_]{1,20}$`)
+
+// globOf compiles a pattern where "*" stands for any run of characters.
+func globOf(pattern string) *regexp.Regexp {
+	parts := strings.Split(pattern, "*")
+	for i, part := range parts {
+		parts[i] = regexp.QuoteMeta(part)
+	}
+	return regexp.MustCompile("^" + strings.Join(parts, ".*") + "$")
+}
+
+// ParseKeyPolicy reads allowlist entries. Each spec holds entries separated
+// by commas or white space; an entry is KIND=VALUE:
+//
+//	hc_vault=https://vault.example.com:8200   a Vault address
+//	azure_kv=https://team.vault.azure.net     a Key Vault URL
+//	kms=arn:aws:kms:eu-west-1:111122223333:key/*
+//	kms=arn:aws:kms:...:key/ID+arn:aws:iam::111122223333:role/sops
+//	aws_profile=dr                            an AWS profile a kms key may name
+//	gcp_kms=projects/p/locations/global/keyRings/r/cryptoKeys/*
+//	hckms=eu-west-101:*
+//	age_plugin=yubikey                        encrypting to age1yubikey1...
+//
+// A URL value is a scheme (http or https), a host and an optional port
+// (default 443 or 80), without user, path, query or fragment; a key is
+// allowed when its address has the same scheme, host and port. Other values
+// are patterns matched against the whole identifier, where "*" stands for
+// any run of characters. A kms entry ARN_PATTERN+ROLE_PATTERN (the sops
+// notation) allows keys that assume a matching role; one without "+" allows
+// only keys that assume none. A kms key that names an aws_profile also
+// needs an aws_profile entry matching it: the repository does not choose
+// among the renderer's credentials.
+func ParseKeyPolicy(specs ...string) (KeyPolicy, error) {
+	var p KeyPolicy
+	for _, spec := range specs {
+		for _, entry := range strings.FieldsFunc(spec, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r' }) {
+			rule, err := parseKeyRule(entry)
+			if err != nil {
+				return KeyPolicy{}, err
+			}
+			p.rules = append(p.rules, rule)
+		}
+	}
+	return p, nil
+}
+
+// KeyPolicyFromEnv returns the policy of $CLUSTERPAIR_FN_ALLOW_KEY_ENDPOINTS
+// (read with getenv) together with the entries given as flags.
+func KeyPolicyFromEnv(getenv func(string) string, flags []string) (KeyPolicy, error) {
+	p, err := ParseKeyPolicy(append([]string{getenv(AllowKeyEndpointsEnv)}, flags...)...)
+	if err != nil {
+		return KeyPolicy{}, fmt.Errorf("%s / --allow-key-endpoint: %w", AllowKeyEndpointsEnv, err)
+	}
+	return p, nil
+}
+
+func parseKeyRule(entry string) (keyRule, error) {
+	kind, value, ok := strings.Cut(entry, "=")
+	if !ok || value == "" || !kindName.MatchString(kind) {
+		return keyRule{}, fmt.Errorf("an entry is not KIND=VALUE (KIND: hc_vault, azure_kv, kms, aws_profile, gcp_kms, hckms or age_plugin)")
+	}
+	rule := keyRule{kind: kind}
+	switch kind {
+	case KindVault, KindAzureKV:
+		u, err := url.Parse(value)
+		if err != nil || u.Host == "" || u.Opaque != "" {
+			return keyRule{}, fmt.Errorf("%s entry: %s is not a URL scheme://host[:port]", kind, RedactEndpoint(value))
+		}
+		if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+			return keyRule{}, fmt.Errorf("%s entry: give only scheme://host[:port] (%s), without user, path, query or fragment", kind, RedactEndpoint(value))
+		}
+		endpoint, ok := normalEndpoint(value)
+		if !ok {
+			return keyRule{}, fmt.Errorf("%s entry: %s must use http or https", kind, RedactEndpoint(value))
+		}
+		rule.endpoint = endpoint
+	case KindAWSKMS:
+		// The ARN and the role are matched each by its own pattern, so
+		// that "key/*" does not stretch over "+ROLE".
+		arn, role, hasRole := strings.Cut(value, "+")
+		rule.glob = globOf(arn)
+		if hasRole {
+			rule.role = globOf(role)
+		}
+	case KindAWSProfile, KindGCPKMS, KindHCKMS, KindAgePlugin:
+		rule.glob = globOf(value)
+	default:
+		return keyRule{}, fmt.Errorf("unknown kind %q in an entry (hc_vault, azure_kv, kms, aws_profile, gcp_kms, hckms or age_plugin)", kind)
+	}
+	return rule, nil
+}
+
+// Allows reports whether the policy allows the key.
+func (p KeyPolicy) Allows(k RemoteKey) bool {
+	if k.Kind == KindAWSKMS && k.Profile != "" && !p.matches(KindAWSProfile, k.Profile) {
+		return false
+	}
+	switch k.Kind {
+	case KindVault, KindAzureKV:
+		endpoint, ok := normalEndpoint(k.Endpoint)
+		if !ok {
+			return false
+		}
+		for _, r := range p.rules {
+			if r.kind == k.Kind && r.endpoint == endpoint {
+				return true
+			}
+		}
+		return false
+	case KindAWSKMS:
+		if _, ok := k.id(); !ok {
+			return false
+		}
+		for _, r := range p.rules {
+			if r.kind != KindAWSKMS || !r.glob.MatchString(k.ID) {
+				continue
+			}
+			if (k.Role == "" && r.role == nil) || (k.Role != "" && r.role != nil && r.role.MatchString(k.Role)) {
+				return true
+			}
+		}
+		return false
+	case KindGCPKMS, KindHCKMS, KindAgePlugin:
+		id, ok := k.id()
+		return ok && p.matches(k.Kind, id)
+	default:
+		return false
+	}
+}
+
+func (p KeyPolicy) matches(kind, id string) bool {
+	for _, r := range p.rules {
+		if r.kind == kind && r.glob != nil && r.glob.MatchString(id) {
+			return true
+		}
+	}
+	return false
+}
+
+// Check returns nil when the policy allows every key, and otherwise an
+// error (ReasonKeyNotAllowed) naming what names them and each key that is not
+// allowed. what is the file (decryption) or the recipients (encryption).
+func (p KeyPolicy) Check(what string, keys []RemoteKey) *Error {
+	denied := p.Denied(keys)
+	if len(denied) == 0 {
+		return nil
+	}
+	return notAllowedError(what, denied)
+}
+
+// Denied returns the keys the policy does not allow, without duplicates.
+func (p KeyPolicy) Denied(keys []RemoteKey) []RemoteKey {
+	var out []RemoteKey
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if p.Allows(k) || seen[k.String()] {
+			continue
+		}
+		seen[k.String()] = true
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+// WithKeyPolicy returns a copy of the decryptor that uses the network key
+// sources p allows. Encryption in the same run (output.encrypt) follows the
+// same policy (see PolicyOf).
+func (d *SOPSDecryptor) WithKeyPolicy(p KeyPolicy) *SOPSDecryptor {
+	c := *d
+	c.policy = p
+	return &c
+}
+
+// KeyPolicy returns the decryptor's policy.
+func (d *SOPSDecryptor) KeyPolicy() KeyPolicy { return d.policy }
+
+// PolicyOf returns the KeyPolicy of a decryptor that has one (a
+// KeyPolicy() method), and otherwise the zero policy, which allows no
+// network key source. The function encrypts its output under its
+// decryptor's policy.
+func PolicyOf(d Decryptor) KeyPolicy {
+	if p, ok := d.(interface{ KeyPolicy() KeyPolicy }); ok {
+		return p.KeyPolicy()
+	}
+	return KeyPolicy{}
+}

@@ -1,0 +1,84 @@
+//go:build !lean
+
+package secrets
+
+import (
+	"github.com/getsops/sops/v3"
+	"github.com/getsops/sops/v3/age"
+	"github.com/getsops/sops/v3/azkv"
+	"github.com/getsops/sops/v3/gcpkms"
+	"github.com/getsops/sops/v3/hckms"
+	"github.com/getsops/sops/v3/hcvault"
+	"github.com/getsops/sops/v3/keys"
+	"github.com/getsops/sops/v3/kms"
+	"github.com/getsops/sops/v3/pgp"
+)
+
+// remoteKeyOf describes a sops master key; local is true for age and PGP
+// keys, which make no network call. A key type this function does not know
+// is remote, of its own kind, and so never allowed. When encrypting, an
+// age plugin recipient is not local: encrypting to it runs its plugin.
+func remoteKeyOf(k keys.MasterKey, encrypting bool) (key RemoteKey, local bool) {
+	switch mk := k.(type) {
+	case *age.MasterKey:
+		if p, ok := agePluginRecipient(mk.Recipient); ok && encrypting {
+			return p, false
+		}
+		return RemoteKey{}, true
+	case *pgp.MasterKey:
+		return RemoteKey{}, true
+	case *hcvault.MasterKey:
+		return RemoteKey{Kind: KindVault, Endpoint: mk.VaultAddress, ID: mk.KeyName}, false
+	case *azkv.MasterKey:
+		return RemoteKey{Kind: KindAzureKV, Endpoint: mk.VaultURL, ID: mk.Name}, false
+	case *kms.MasterKey:
+		return RemoteKey{Kind: KindAWSKMS, ID: mk.Arn, Role: mk.Role, Profile: mk.AwsProfile}, false
+	case *gcpkms.MasterKey:
+		return RemoteKey{Kind: KindGCPKMS, ID: mk.ResourceID}, false
+	case *hckms.MasterKey:
+		// Its client reads Region and KeyUUID, not KeyID.
+		id := mk.KeyID
+		if mk.Region != "" || mk.KeyUUID != "" {
+			id = mk.Region + ":" + mk.KeyUUID
+		}
+		return RemoteKey{Kind: KindHCKMS, ID: id}, false
+	default:
+		return RemoteKey{Kind: k.TypeToIdentifier()}, false
+	}
+}
+
+// filterGroups removes from the key groups, in place, every network key the
+// policy does not allow, and returns those keys.
+func (p KeyPolicy) filterGroups(groups []sops.KeyGroup) []RemoteKey {
+	var denied []RemoteKey
+	for i, g := range groups {
+		kept := make(sops.KeyGroup, 0, len(g))
+		for _, k := range g {
+			rk, local := remoteKeyOf(k, false)
+			if local || p.Allows(rk) {
+				kept = append(kept, k)
+				continue
+			}
+			denied = append(denied, rk)
+		}
+		groups[i] = kept
+	}
+	return p.Denied(denied)
+}
+
+// checkGroups refuses recipients of which any is a network key the policy
+// does not allow: encryption contacts every key of every group.
+func (p KeyPolicy) checkGroups(what string, groups []sops.KeyGroup) error {
+	var remote []RemoteKey
+	for _, g := range groups {
+		for _, k := range g {
+			if rk, local := remoteKeyOf(k, true); !local {
+				remote = append(remote, rk)
+			}
+		}
+	}
+	if err := p.Check(what, remote); err != nil {
+		return err // a typed nil *Error must not become a non-nil error
+	}
+	return nil
+}

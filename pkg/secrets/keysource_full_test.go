@@ -1,0 +1,103 @@
+//go:build !lean
+
+package secrets
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"filippo.io/age/plugin"
+
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testvault"
+)
+
+// TestAllowedVaultIsUsed: with the fake Vault's address allowed, output
+// encrypted to it decrypts through it, and the same file is refused (with
+// no further connection) under a policy that does not allow it.
+func TestAllowedVaultIsUsed(t *testing.T) {
+	testenv.Isolate(t)
+	t.Setenv("VAULT_TOKEN", testvault.Token)
+	srv := testvault.Start(t)
+	policy, err := ParseKeyPolicy("hc_vault=" + srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := []byte("spec:\n    server: https://dest.example:6443\n")
+	enc, err := EncryptYAML(plain, EncryptOptions{Groups: []KeyGroup{{HCVaultTransit: []string{srv.KeyURI("k")}}}, Policy: policy})
+	if err != nil {
+		t.Fatalf("EncryptYAML: %v", err)
+	}
+	doc, err := NewSOPSDecryptor().WithKeyPolicy(policy).Decrypt("out.yaml", enc, FormatYAML)
+	if err != nil {
+		t.Fatalf("Decrypt: %v", err)
+	}
+	got, err := doc.Whole("out.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), plain) {
+		t.Errorf("decrypted %q, want %q", got.Bytes(), plain)
+	}
+	if n := srv.Requests(); n != 2 {
+		t.Errorf("the fake Vault answered %d transit requests, want 2 (encrypt, decrypt)", n)
+	}
+
+	before := srv.Connections()
+	_, err = NewSOPSDecryptor().Decrypt("out.yaml", enc, FormatYAML)
+	assertReason(t, err, ReasonKeyNotAllowed)
+	if n := srv.Connections(); n != before {
+		t.Errorf("a refused file made %d connections", n-before)
+	}
+}
+
+// TestCreationRuleNamingVaultNeedsPolicy: `new` encrypts with the
+// repository's .sops.yaml; a rule naming a Vault key is refused without an
+// allowlist entry (nothing contacted) and used with one.
+func TestCreationRuleNamingVaultNeedsPolicy(t *testing.T) {
+	testenv.Isolate(t)
+	t.Setenv("VAULT_TOKEN", testvault.Token)
+	srv := testvault.Start(t)
+	dir := t.TempDir()
+	conf := "creation_rules:\n  - hc_vault_transit_uri: " + srv.KeyURI("k") + "\n"
+	if err := os.WriteFile(filepath.Join(dir, ".sops.yaml"), []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(dir, "px-token.enc")
+	_, err := EncryptFile([]byte("token"), target, FileEncryptOptions{})
+	e := assertReason(t, err, ReasonKeyNotAllowed)
+	assertContains(t, e.File, ".sops.yaml")
+	if n := srv.Connections(); n != 0 {
+		t.Fatalf("the Vault listener accepted %d connections", n)
+	}
+	policy, err := ParseKeyPolicy("hc_vault=" + srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := EncryptFile([]byte("token"), target, FileEncryptOptions{Policy: policy})
+	if err != nil {
+		t.Fatalf("EncryptFile with the address allowed: %v", err)
+	}
+	if len(out.Recipients) != 1 || srv.Requests() != 1 {
+		t.Errorf("recipients %v, %d transit requests", out.Recipients, srv.Requests())
+	}
+}
+
+// TestAllowedAgePluginRuns: with an age_plugin entry, encrypting to the
+// plugin's recipient runs it (the fake one then fails).
+func TestAllowedAgePluginRuns(t *testing.T) {
+	testenv.Isolate(t)
+	marker := fakeAgePlugin(t, "evil")
+	policy, err := ParseKeyPolicy("age_plugin=evil")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := EncryptYAML([]byte("spec: {a: b}\n"), EncryptOptions{Groups: []KeyGroup{{Age: []string{plugin.EncodeRecipient("evil", []byte{1, 2, 3})}}}, Policy: policy}); err == nil {
+		t.Error("the fake plugin fails, so must the encryption")
+	}
+	if _, err := os.Stat(marker); err != nil {
+		t.Errorf("the allowed age plugin did not run: %v", err)
+	}
+}

@@ -1,0 +1,30 @@
+//go:build lean
+
+package secrets
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testvault"
+)
+
+// TestLeanHandsOverOnlyAllowedVault: the lean build hands a Vault file
+// over to the full build only when the policy allows its address, and
+// contacts nothing itself.
+func TestLeanHandsOverOnlyAllowedVault(t *testing.T) {
+	testenv.UseDemoKey(t)
+	srv := testvault.Start(t)
+	policy, err := ParseKeyPolicy("hc_vault=" + srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = NewSOPSDecryptor().WithKeyPolicy(policy).Decrypt("kubeconfig.yaml", vaultFixture(t, srv), FormatYAML)
+	if !errors.Is(err, ErrNeedsFullSOPS) {
+		t.Fatalf("want a hand-over (ErrNeedsFullSOPS), got %v", err)
+	}
+	if n := srv.Connections(); n != 0 {
+		t.Fatalf("the Vault listener accepted %d connections", n)
+	}
+}
