@@ -206,3 +206,22 @@ func readFixture(t testing.TB, elem ...string) []byte {
 	}
 	return data
 }
+
+// changeChar replaces the character that the second group of re matches
+// with a different one (Z, or A where it already was Z), so that the data
+// always changes.
+func changeChar(t testing.TB, data []byte, re string) []byte {
+	t.Helper()
+	r := regexp.MustCompile(re)
+	loc := r.FindSubmatchIndex(data)
+	if loc == nil || len(loc) < 6 || loc[5]-loc[4] != 1 {
+		t.Fatalf("pattern %q does not match one character in its second group", re)
+	}
+	out := append([]byte(nil), data...)
+	if out[loc[4]] == 'Z' {
+		out[loc[4]] = 'A'
+	} else {
+		out[loc[4]] = 'Z'
+	}
+	return out
+}
