@@ -53,7 +53,8 @@ demo: build $(KUSTOMIZE) ## Render examples/kustomize with the demo-only age key
 	  $(KUSTOMIZE) build --enable-alpha-plugins --enable-exec examples/kustomize
 
 .PHONY: lint
-lint: ## gofmt and go vet.
+lint: ## gofmt, go vet, and no committed binary.
+	@./hack/check-no-binaries.sh
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 

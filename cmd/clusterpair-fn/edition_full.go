@@ -6,8 +6,5 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// leanBuild reports whether this is the lean build (see edition_lean.go).
-const leanBuild = false
-
 // handOver is never needed by the full build: it has every key source.
 func handOver(_ *cobra.Command, _ []byte, err error) error { return err }

@@ -13,12 +13,11 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// leanBuild reports whether this is the lean build: it decrypts age and PGP
-// files with sops's own key sources but without linking the cloud KMS SDKs,
-// which cost most of a render's start-up. Work that needs them (KMS or Vault
-// keys, encryption) is handed over to the full build, clusterpair-fn-full,
-// installed next to this binary or on PATH.
-const leanBuild = true
+// The lean build decrypts age and PGP files with sops's own key sources
+// but links no cloud KMS SDK, which cost most of a render's start-up. Work
+// that needs them (KMS or Vault keys, encryption, new, check) is handed over
+// to the full build, clusterpair-fn-full, installed next to this binary or
+// on PATH.
 
 // fullBinary is the name of the full build.
 const fullBinary = "clusterpair-fn-full"

@@ -115,7 +115,7 @@ func renderPair(req Request, side transform.Side, dec secrets.Decryptor, now fun
 		return p
 	}
 	proc := &fn.Processor{Decryptor: dec, Root: dir, Now: now, Side: side}
-	_, procErr := proc.Process(rl)
+	procErr := proc.Process(rl)
 	for _, r := range rl.Results {
 		f := Finding{Severity: diag.Error, Message: r.Message}
 		if r.Severity == sdk.Warning || r.Severity == sdk.Info {

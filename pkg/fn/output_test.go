@@ -12,7 +12,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
@@ -261,4 +260,3 @@ func must(b []byte, err error) []byte {
 	return b
 }
 
-var _ = fn.ErrFailed

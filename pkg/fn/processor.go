@@ -47,27 +47,27 @@ type Processor struct {
 // Process implements the KRM function over rl. It returns ErrFailed (with
 // error results in rl) when any request fails, and leaves rl.Items without
 // rendered objects in that case.
-func (p *Processor) Process(rl *sdk.ResourceList) (bool, error) {
+func (p *Processor) Process(rl *sdk.ResourceList) error {
 	for _, item := range append(sdk.KubeObjects{rl.FunctionConfig}, rl.Items...) {
 		if item != nil && isOtherVersion(item) {
 			p.report(rl, nil, diag.Finding{Severity: diag.Error, Field: "apiVersion", Message: fmt.Sprintf("%s %s/%s has apiVersion %q; this clusterpair-fn understands %s only", v1alpha1.Kind, item.GetNamespace(), item.GetName(), item.GetAPIVersion(), v1alpha1.APIVersion)})
-			return false, ErrFailed
+			return ErrFailed
 		}
 	}
 	limits := p.Limits.withDefaults()
 	if n := countRequests(rl); n > limits.MaxRequests {
 		p.report(rl, nil, diag.Finding{Severity: diag.Error, Message: fmt.Sprintf("the input holds %d ClusterPairRequests; one run renders at most %d (raise it with --max-requests or CLUSTERPAIR_FN_MAX_REQUESTS, or split the render)", n, limits.MaxRequests)})
-		return false, ErrFailed
+		return ErrFailed
 	}
 	root, err := secrets.OpenRoot(p.Root)
 	if err != nil {
-		return false, fmt.Errorf("opening the render root: %w", err)
+		return fmt.Errorf("opening the render root: %w", err)
 	}
 	defer root.Close()
 	requests := findRequests(rl, rootLocator(root))
 	if len(requests) == 0 {
 		p.report(rl, nil, diag.Finding{Severity: diag.Error, Message: "no ClusterPairRequest (" + v1alpha1.APIVersion + ") found in the functionConfig or the items"})
-		return false, ErrFailed
+		return ErrFailed
 	}
 	misplaced := false
 	for i := range requests {
@@ -77,13 +77,13 @@ func (p *Processor) Process(rl *sdk.ResourceList) (bool, error) {
 		}
 	}
 	if misplaced {
-		return false, ErrFailed
+		return ErrFailed
 	}
 	if dups := duplicates(requests); len(dups) > 0 {
 		for _, d := range dups {
 			p.report(rl, &d, diag.Finding{Severity: diag.Error, Field: "metadata.name", Message: "more than one ClusterPairRequest has this namespace and name; each renders a ClusterPair of that identity"})
 		}
-		return false, ErrFailed
+		return ErrFailed
 	}
 	now := time.Now
 	if p.Now != nil {
@@ -122,7 +122,7 @@ func (p *Processor) Process(rl *sdk.ResourceList) (bool, error) {
 	// A lean build hands the whole run over before reporting anything, so
 	// that the full build's report is the only one.
 	if r.needsFull.Load() {
-		return false, secrets.ErrNeedsFullSOPS
+		return secrets.ErrNeedsFullSOPS
 	}
 	failed := false
 	for i := range outputs {
@@ -132,7 +132,7 @@ func (p *Processor) Process(rl *sdk.ResourceList) (bool, error) {
 		failed = failed || outputs[i].findings.HasErrors()
 	}
 	if failed {
-		return false, ErrFailed
+		return ErrFailed
 	}
 
 	// Nothing is added to the items until every request has rendered and
@@ -146,7 +146,7 @@ func (p *Processor) Process(rl *sdk.ResourceList) (bool, error) {
 		for _, obj := range out.objects {
 			if i, ok := index[idOf(obj)]; ok && rl.Items[i].GetLabel(transform.ManagedByLabel) != transform.ManagedByValue {
 				p.report(rl, &out.req, diag.Finding{Severity: diag.Error, Message: fmt.Sprintf("the input already has a %s %s/%s that clusterpair-fn did not render; refusing to replace it", obj.GetKind(), obj.GetNamespace(), obj.GetName())})
-				return false, ErrFailed
+				return ErrFailed
 			}
 		}
 	}
@@ -163,11 +163,11 @@ func (p *Processor) Process(rl *sdk.ResourceList) (bool, error) {
 	for _, out := range outputs {
 		if out.req.item && out.req.object.GetAnnotation(LocalConfigAnnotation) != "true" {
 			if err := out.req.object.SetAnnotation(LocalConfigAnnotation, "true"); err != nil {
-				return false, fmt.Errorf("marking %s local-config: %w", out.req, err)
+				return fmt.Errorf("marking %s local-config: %w", out.req, err)
 			}
 		}
 	}
-	return true, nil
+	return nil
 }
 
 // renderSafely renders one request, turning a panic into an error finding

@@ -28,7 +28,7 @@ func Run(p *Processor, in io.Reader, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("reading the ResourceList from stdin: %w", err)
 	}
-	_, procErr := p.Process(rl)
+	procErr := p.Process(rl)
 	if procErr != nil && !errors.Is(procErr, ErrFailed) {
 		return procErr // includes secrets.ErrNeedsFullSOPS: nothing is written
 	}

@@ -20,9 +20,6 @@ const (
 	ModeDisasterRecovery = "DisasterRecovery"
 	// ModeOneTimeMigration is the option value for one-time migration.
 	ModeOneTimeMigration = "OneTimeMigration"
-
-	// FinalizerCleanup is the finalizer Stork adds to every ClusterPair.
-	FinalizerCleanup = "stork.libopenstorage.org/finalizer-cleanup"
 )
 
 // ObjectMeta is the subset of metadata clusterpair-fn writes.

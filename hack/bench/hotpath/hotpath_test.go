@@ -136,7 +136,7 @@ func BenchmarkEncode(b *testing.B) {
 		b.Fatal(err)
 	}
 	p := &fn.Processor{Decryptor: newDecryptor(), Root: filepath.Join(testenv.RepoRoot(), workload.ExampleDir), Log: io.Discard}
-	if _, err := p.Process(rl); err != nil {
+	if err := p.Process(rl); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()

@@ -244,7 +244,9 @@ func TestOtherKeySources(t *testing.T) {
 			requireKind(t, c.name, err, c.kind, plain)
 			if c.keyID != "" {
 				var e *sopsfile.Error
-				_ = errors.As(err, &e)
+				if !errors.As(err, &e) {
+					t.Fatalf("%s: error %v is not a *sopsfile.Error", c.name, err)
+				}
 				if !strings.Contains(strings.Join(e.Keys, ","), c.keyID) {
 					t.Errorf("Keys = %v, want %q among them", e.Keys, c.keyID)
 				}

@@ -73,13 +73,6 @@ type Decryptor struct {
 // NewDecryptor returns a Decryptor.
 func NewDecryptor() *Decryptor { return &Decryptor{} }
 
-var defaultDecryptor Decryptor
-
-// Decrypt decrypts data with a process-wide Decryptor.
-func Decrypt(data []byte, format Format) (*Document, error) {
-	return defaultDecryptor.Decrypt(data, format)
-}
-
 // Decrypt reads a SOPS file of the format, recovers its data key with age or
 // PGP, decrypts every encrypted value and verifies the MAC. Errors are
 // *Error values (see the Err* kinds); ErrNeedsFullSOPS means that the file
