@@ -259,4 +259,3 @@ func must(b []byte, err error) []byte {
 	}
 	return b
 }
-
