@@ -8,7 +8,7 @@
 // pair's spec.config and call GET /version on the destination; and it checks
 // that the Portworx endpoint accepts a TCP connection (no token is sent).
 //
-// Reports name requests, fields, files, server URLs (passwords redacted) and
+// Reports name requests, fields, files, server URLs (scheme, host and port only) and
 // Portworx hosts, never a decrypted value: the findings come from the
 // processor's results, which never hold one, and the rendered credentials
 // stay in unexported fields that are dropped once the live checks ran.

@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/stork"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/transform"
 )
@@ -71,7 +72,7 @@ func probeAPIServer(cfg *stork.Config, timeout time.Duration) LiveResult {
 	server := ""
 	if ctx := cfg.Contexts[cfg.CurrentContext]; ctx != nil {
 		if c := cfg.Clusters[ctx.Cluster]; c != nil {
-			server = redactURL(c.Server)
+			server = diag.RedactURL(c.Server)
 		}
 	}
 	c := transform.ToClientcmd(cfg)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/go-viper/mapstructure/v2"
+
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
 )
 
 // Metadata is the public part of a file's sops metadata.
@@ -302,13 +304,13 @@ func (g *rawKeyGroup) toGroup() (KeyGroup, error) {
 		if err := created("azure_kv", k.CreatedAt); err != nil {
 			return out, err
 		}
-		out.Other = append(out.Other, fmt.Sprintf("azure_kv %s/keys/%s/%s", k.VaultURL, k.Name, k.Version))
+		out.Other = append(out.Other, fmt.Sprintf("azure_kv %s/keys/%s/%s", diag.RedactURL(k.VaultURL), k.Name, k.Version))
 	}
 	for _, k := range g.Vault {
 		if err := created("hc_vault", k.CreatedAt); err != nil {
 			return out, err
 		}
-		out.Other = append(out.Other, fmt.Sprintf("hc_vault %s/v1/%s/keys/%s", k.VaultAddress, k.EnginePath, k.KeyName))
+		out.Other = append(out.Other, fmt.Sprintf("hc_vault %s/v1/%s/keys/%s", diag.RedactURL(k.VaultAddress), k.EnginePath, k.KeyName))
 	}
 	for _, k := range g.PGP {
 		t, err := time.Parse(time.RFC3339, k.CreatedAt)
