@@ -30,13 +30,13 @@ func ParsePXEndpoint(s string) (ip string, port int, err error) {
 		return "", 0, fmt.Errorf("is empty: give the destination's Portworx API endpoint as HOST[:PORT] or http(s)://HOST[:PORT]")
 	}
 	if strings.ContainsAny(s, " \t\r\n") {
-		return "", 0, fmt.Errorf("%q contains whitespace", s)
+		return "", 0, fmt.Errorf("%s contains whitespace", diag.QuoteURL(s))
 	}
 	if scheme, _, ok := strings.Cut(s, "://"); ok {
 		return parseURLEndpoint(s, scheme)
 	}
 	if strings.ContainsAny(s, "/?#@") {
-		return "", 0, fmt.Errorf("%q must be HOST[:PORT] or http(s)://HOST[:PORT]: no path, query or credentials", s)
+		return "", 0, fmt.Errorf("the endpoint must be HOST[:PORT] or http(s)://HOST[:PORT]: no path, query or credentials")
 	}
 	if net.ParseIP(s) != nil {
 		return s, v1alpha1.DefaultPortworxPort, nil // a bare IPv4 or IPv6 address

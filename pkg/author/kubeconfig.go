@@ -22,7 +22,7 @@ type kubeconfig struct {
 	data []byte
 	// context, cluster and user are the names kept.
 	context, cluster, user string
-	// server is the cluster's server URL, password redacted.
+	// server is the cluster's server URL, scheme, host and port only (diag.RedactURL).
 	server string
 	// auth describes how the user authenticates, without any credential.
 	auth string
