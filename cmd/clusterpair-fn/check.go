@@ -21,10 +21,11 @@ var errCheckFailed = errors.New("check failed")
 
 func newCheckCommand() *cobra.Command {
 	var (
-		side    string
-		live    bool
-		timeout time.Duration
-		allow   []string
+		side      string
+		live      bool
+		allowExec bool
+		timeout   time.Duration
+		allow     []string
 	)
 	cmd := &cobra.Command{
 		Use:   "check [DIR|FILE...]",
@@ -44,14 +45,24 @@ source side.
 
 --live also does, from this machine, what Stork's controller does from the
 source cluster: it builds a client from the rendered pair's spec.config
-(clientcmd.NewNonInteractiveClientConfig(...).ClientConfig(); exec plugins
-run here) and calls GET /version on the destination, and it opens a TCP
+(clientcmd.NewNonInteractiveClientConfig(...).ClientConfig()) and calls GET
+/version on the destination, and it opens a TCP
 connection to the Portworx endpoint (nothing is sent; the token never leaves
 this process). Each live check is reported as passed, failed (with the
 reason) or skipped (with why); a failed one fails the command. The Stork pod
-may see the network differently from this machine.`,
+may see the network differently from this machine.
+
+A kubeconfig from the repository that authenticates with an exec plugin or
+an auth-provider would run repository code on this machine: its API server
+check is skipped (the report says so) unless --allow-exec is given. With
+--allow-exec it runs in a child process whose environment is only PATH, HOME,
+USER, LOGNAME, LANG, LC_ALL, LC_CTYPE, LC_MESSAGES, TZ, TMPDIR, SSL_CERT_FILE
+and SSL_CERT_DIR (plus the kubeconfig's own exec env): no SOPS_*, VAULT_*,
+cloud credentials, ARGOCD_*, KUBECONFIG or proxy settings. It still runs as
+your user and can read your files.`,
 		Example: `  clusterpair-fn check                      # every request under .
   clusterpair-fn check --live pairs/dr-west  # and reach the destination
+  clusterpair-fn check --live --allow-exec pairs/eks  # also run exec plugins, scrubbed
   CLUSTERPAIR_SIDE=source clusterpair-fn check clusters/`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -67,10 +78,18 @@ may see the network differently from this machine.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			report, err := check.Run(ctx, check.Options{
-				Paths: args, Side: chosen, Live: live, Timeout: timeout,
+			opts := check.Options{
+				Paths: args, Side: chosen, Live: live, AllowExec: allowExec, Timeout: timeout,
 				Decryptor: secrets.NewSOPSDecryptor().WithKeyPolicy(policy),
-			})
+			}
+			if allowExec {
+				exe, err := os.Executable()
+				if err != nil {
+					return fmt.Errorf("--allow-exec: finding this executable to run plugins in a child: %w", err)
+				}
+				opts.ProbeCommand = []string{exe, "check", liveProbeCommand}
+			}
+			report, err := check.Run(ctx, opts)
 			if err != nil {
 				return err
 			}
@@ -84,8 +103,28 @@ may see the network differently from this machine.`,
 		},
 	}
 	cmd.Flags().BoolVar(&live, "live", false, "also call GET /version on each destination and connect to its Portworx endpoint, from this machine")
+	cmd.Flags().BoolVar(&allowExec, "allow-exec", false, "with --live, run the exec plugins and auth-providers of the repository's kubeconfigs (in a child with a minimal environment); without it their API server check is skipped")
 	cmd.Flags().StringVar(&side, "side", "", `check only this side of bidirectional requests: "source" or "destination" (default from $CLUSTERPAIR_SIDE; both when unset)`)
 	addKeyPolicyFlag(cmd.Flags(), &allow)
 	cmd.Flags().DurationVar(&timeout, "timeout", check.DefaultTimeout, "time limit of each live check")
+	cmd.AddCommand(newLiveProbeCommand())
 	return cmd
+}
+
+// liveProbeCommand is the hidden subcommand --allow-exec runs plugins in.
+const liveProbeCommand = "__live-probe"
+
+// newLiveProbeCommand is the child of `check --live --allow-exec`: it reads
+// one rendered spec.config on stdin and writes the API server check's result
+// on stdout (check.ServeProbe). Its parent starts it with check.PluginEnv.
+func newLiveProbeCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:    liveProbeCommand,
+		Short:  "internal: the isolated API server probe of check --live --allow-exec",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return check.ServeProbe(cmd.InOrStdin(), cmd.OutOrStdout())
+		},
+	}
 }

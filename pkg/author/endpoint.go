@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
 )
 
 // ParsePXEndpoint splits a Portworx API endpoint into the request's
@@ -29,13 +30,13 @@ func ParsePXEndpoint(s string) (ip string, port int, err error) {
 		return "", 0, fmt.Errorf("is empty: give the destination's Portworx API endpoint as HOST[:PORT] or http(s)://HOST[:PORT]")
 	}
 	if strings.ContainsAny(s, " \t\r\n") {
-		return "", 0, fmt.Errorf("%q contains whitespace", s)
+		return "", 0, fmt.Errorf("%s contains whitespace", diag.QuoteURL(s))
 	}
 	if scheme, _, ok := strings.Cut(s, "://"); ok {
 		return parseURLEndpoint(s, scheme)
 	}
 	if strings.ContainsAny(s, "/?#@") {
-		return "", 0, fmt.Errorf("%q must be HOST[:PORT] or http(s)://HOST[:PORT]: no path, query or credentials", s)
+		return "", 0, fmt.Errorf("the endpoint must be HOST[:PORT] or http(s)://HOST[:PORT]: no path, query or credentials")
 	}
 	if net.ParseIP(s) != nil {
 		return s, v1alpha1.DefaultPortworxPort, nil // a bare IPv4 or IPv6 address
@@ -53,7 +54,7 @@ func ParsePXEndpoint(s string) (ip string, port int, err error) {
 		return s, v1alpha1.DefaultPortworxPort, nil // a bare host name
 	}
 	if host == "" {
-		return "", 0, fmt.Errorf("%q has no host", s)
+		return "", 0, fmt.Errorf("%s has no host", diag.QuoteURL(s))
 	}
 	n, err := parsePort(p)
 	if err != nil {
@@ -64,20 +65,20 @@ func ParsePXEndpoint(s string) (ip string, port int, err error) {
 
 func parseURLEndpoint(s, scheme string) (string, int, error) {
 	if scheme != "http" && scheme != "https" {
-		return "", 0, fmt.Errorf("%q has the scheme %q: only http:// and https:// (lowercase) are accepted", s, scheme)
+		return "", 0, fmt.Errorf("%s has the scheme %q: only http:// and https:// (lowercase) are accepted", diag.QuoteURL(s), scheme)
 	}
 	u, err := url.Parse(s)
 	switch {
 	case err != nil:
-		return "", 0, fmt.Errorf("%q is not a valid URL", s)
+		return "", 0, fmt.Errorf("%s is not a valid URL", diag.QuoteURL(s))
 	case u.User != nil:
-		return "", 0, fmt.Errorf("%q must not carry credentials", s)
+		return "", 0, fmt.Errorf("%s must not carry credentials", diag.QuoteURL(s))
 	case u.Path != "" || u.RawPath != "":
-		return "", 0, fmt.Errorf("%q must not have a path (not even a trailing /)", s)
+		return "", 0, fmt.Errorf("%s must not have a path (not even a trailing /)", diag.QuoteURL(s))
 	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-		return "", 0, fmt.Errorf("%q must not have a query or fragment", s)
+		return "", 0, fmt.Errorf("%s must not have a query or fragment", diag.QuoteURL(s))
 	case u.Hostname() == "":
-		return "", 0, fmt.Errorf("%q has no host", s)
+		return "", 0, fmt.Errorf("%s has no host", diag.QuoteURL(s))
 	}
 	host := u.Hostname()
 	if strings.Contains(host, ":") {
@@ -89,10 +90,10 @@ func parseURLEndpoint(s, scheme string) (string, int, error) {
 	}
 	if p := u.Port(); p != "" {
 		if port, err = parsePort(p); err != nil {
-			return "", 0, fmt.Errorf("%q: %w", s, err)
+			return "", 0, fmt.Errorf("%s: %w", diag.QuoteURL(s), err)
 		}
 	} else if strings.HasSuffix(u.Host, ":") {
-		return "", 0, fmt.Errorf("%q has an empty port", s)
+		return "", 0, fmt.Errorf("%s has an empty port", diag.QuoteURL(s))
 	}
 	return scheme + "://" + host, port, nil
 }

@@ -4,15 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
-	"regexp"
 	"sort"
 	"strings"
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/yaml"
+
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
 )
 
 // kubeconfig is the destination kubeconfig reduced to what the pair needs.
@@ -22,7 +22,7 @@ type kubeconfig struct {
 	data []byte
 	// context, cluster and user are the names kept.
 	context, cluster, user string
-	// server is the cluster's server URL, password redacted.
+	// server is the cluster's server URL, scheme, host and port only (diag.RedactURL).
 	server string
 	// auth describes how the user authenticates, without any credential.
 	auth string
@@ -40,17 +40,17 @@ func loadKubeconfig(path, contextName string) (*kubeconfig, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("--kubeconfig %s: no such file", path)
 		}
-		return nil, fmt.Errorf("--kubeconfig %s is not a valid kubeconfig: %s", path, safeLoadError(err))
+		return nil, fmt.Errorf("--kubeconfig %s is not a valid kubeconfig: %s", path, diag.ScrubParserError(err))
 	}
 	if contextName == "" {
 		if cfg.CurrentContext == "" {
-			return nil, fmt.Errorf("--kubeconfig %s has no current-context: choose one with --context (it has %s)", path, names(cfg.Contexts))
+			return nil, fmt.Errorf("--kubeconfig %s has no current-context: choose one with --context (it has %s)", path, diag.QuotedNames(cfg.Contexts, "no contexts"))
 		}
 		contextName = cfg.CurrentContext
 	}
 	kctx, ok := cfg.Contexts[contextName]
 	if !ok {
-		return nil, fmt.Errorf("--context %q is not in %s (it has %s)", contextName, path, names(cfg.Contexts))
+		return nil, fmt.Errorf("--context %q is not in %s (it has %s)", contextName, path, diag.QuotedNames(cfg.Contexts, "no contexts"))
 	}
 	if kctx.Cluster == "" || kctx.AuthInfo == "" {
 		return nil, fmt.Errorf("context %q of %s must name both a cluster and a user", contextName, path)
@@ -79,7 +79,7 @@ func loadKubeconfig(path, contextName string) (*kubeconfig, error) {
 
 	data, err := clientcmd.Write(*cfg)
 	if err != nil {
-		return nil, fmt.Errorf("writing the minified kubeconfig: %s", safeLoadError(err))
+		return nil, fmt.Errorf("writing the minified kubeconfig: %s", diag.ScrubParserError(err))
 	}
 	cluster := cfg.Clusters[kctx.Cluster]
 	return &kubeconfig{
@@ -87,7 +87,7 @@ func loadKubeconfig(path, contextName string) (*kubeconfig, error) {
 		context: contextName,
 		cluster: kctx.Cluster,
 		user:    kctx.AuthInfo,
-		server:  redactedURL(cluster.Server),
+		server:  diag.RedactURL(cluster.Server),
 		auth:    describeAuth(user),
 	}, nil
 }
@@ -148,7 +148,7 @@ func unencryptedCredentials(encrypted []byte) ([]string, error) {
 		} `json:"users"`
 	}
 	if err := yaml.Unmarshal(encrypted, &doc); err != nil {
-		return nil, fmt.Errorf("the encrypted kubeconfig does not parse: %s", safeLoadError(err))
+		return nil, fmt.Errorf("the encrypted kubeconfig does not parse: %s", diag.ScrubParserError(err))
 	}
 	var out []string
 	var walk func(path string, v any)
@@ -180,48 +180,6 @@ func unencryptedCredentials(encrypted []byte) ([]string, error) {
 		walk(fmt.Sprintf("users[%d].user", i), u.User)
 	}
 	return out, nil
-}
-
-func names[T any](m map[string]T) string {
-	if len(m) == 0 {
-		return "no contexts"
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, fmt.Sprintf("%q", k))
-	}
-	sort.Strings(keys)
-	return strings.Join(keys, ", ")
-}
-
-func redactedURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(not a URL)"
-	}
-	return u.Redacted()
-}
-
-// quoted matches the fragments a parser quotes.
-var quoted = regexp.MustCompile("\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`|'[^']*'")
-
-// safeLoadError keeps a parser error's position but drops every quoted
-// fragment longer than one character (they may echo the file's content; a
-// single character, as in YAML's "did not find expected ',' or '}'", is
-// kept) and clientcmd's dumps of whole lists after " in list: ".
-func safeLoadError(err error) string {
-	msg := err.Error()
-	for _, cut := range []string{" in list: ", "invalid map key: "} {
-		if i := strings.Index(msg, cut); i >= 0 {
-			msg = msg[:i+len(strings.TrimRight(cut, ": "))]
-		}
-	}
-	return quoted.ReplaceAllStringFunc(msg, func(q string) string {
-		if len(q) <= 3 {
-			return q
-		}
-		return "<redacted>"
-	})
 }
 
 // safePathError reports a file error by its path and cause.

@@ -80,7 +80,7 @@ type Result struct {
 	// Files are the files written, the request first.
 	Files []File
 	// Context, Cluster and User are the kubeconfig entries kept; Server is
-	// the cluster's server (password redacted) and Auth how the user
+	// the cluster's server (scheme, host and port only) and Auth how the user
 	// authenticates (no credential).
 	Context, Cluster, User, Server, Auth string
 	// Warnings are the renderer's warnings about the pair (exec plugins,

@@ -528,8 +528,9 @@ func TestParsePXEndpoint(t *testing.T) {
 		{in: "HTTPS://px.example.com", err: `scheme "HTTPS"`},
 		{in: "https://px.example.com/", err: "must not have a path"},
 		{in: "https://px.example.com/v1", err: "must not have a path"},
-		{in: "https://user:pw@px.example.com", err: "must not carry credentials"},
-		{in: "https://px.example.com?x=1", err: "query"},
+		{in: "https://user:SECRETPW@px.example.com", err: "https://px.example.com must not carry credentials"},
+		{in: "https://px.example.com?x=SECRETQ", err: "https://px.example.com must not have a query"},
+		{in: "https://px.example.com#SECRETF", err: "query or fragment"},
 		{in: "https://px.example.com:", err: "empty port"},
 		{in: "https://px.example.com:0", err: `port "0"`},
 		{in: "https://:9001", err: "has no host"},
@@ -538,13 +539,17 @@ func TestParsePXEndpoint(t *testing.T) {
 		{in: "px.example.com:+1", err: `port "+1"`},
 		{in: ":9001", err: "has no host"},
 		{in: "px.example.com/v1", err: "no path"},
-		{in: "user@px.example.com", err: "credentials"},
+		{in: "user:SECRETPW@px.example.com", err: "credentials"},
+		{in: "px.example.com?SECRETQ", err: "no path, query"},
 		{in: "px example", err: "whitespace"},
 		{in: "fd00::15:9001:x", err: "is not HOST:PORT"},
 	}
 	for _, c := range cases {
 		ip, port, err := ParsePXEndpoint(c.in)
 		if c.err != "" {
+			if err != nil && strings.Contains(err.Error(), "SECRET") {
+				t.Errorf("ParsePXEndpoint(%q): the error reveals it: %v", c.in, err)
+			}
 			if err == nil || !strings.Contains(err.Error(), c.err) {
 				t.Errorf("ParsePXEndpoint(%q) = %q, %d, %v; want an error with %q", c.in, ip, port, err, c.err)
 			}

@@ -49,9 +49,10 @@ func checkTargets(dir string, names []string, force bool) error {
 }
 
 // writeFiles writes every file into dir, all or nothing as far as the file
-// system allows: each is written to a temporary file in dir (created with
-// mode 0600, so no other user can read it while it is written), synced, and
-// renamed into place only when all have been written.
+// system allows: every file is first staged (written, synced, made 0644)
+// and only then are all put into place. See stage and commit: on Linux no
+// named temporary file exists at any point a kill could leave one behind,
+// except the two-syscall window of replacing an existing file (--force).
 func writeFiles(dir string, files []outFile, force bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("creating %s: %w", dir, err)
@@ -63,48 +64,37 @@ func writeFiles(dir string, files []outFile, force bool) error {
 	if err := checkTargets(dir, names, force); err != nil {
 		return err
 	}
-	temps := make([]string, 0, len(files))
-	defer func() {
-		for _, t := range temps {
-			_ = os.Remove(t) // already renamed: nothing to remove
-		}
-	}()
-	for _, f := range files {
-		tmp, err := writeTemp(dir, f)
-		if err != nil {
-			return err
-		}
-		temps = append(temps, tmp)
+	staged, err := stageAll(dir, files)
+	defer discardAll(staged)
+	if err != nil {
+		return err
 	}
-	for i, f := range files {
-		if err := os.Rename(temps[i], filepath.Join(dir, f.name)); err != nil {
-			return fmt.Errorf("moving %s into place: %w", f.name, err)
+	for _, s := range staged {
+		if err := s.commit(); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func writeTemp(dir string, f outFile) (string, error) {
-	tmp, err := os.CreateTemp(dir, "."+f.name+".tmp-*")
-	if err != nil {
-		return "", fmt.Errorf("writing %s: %w", f.name, err)
+// stageAll stages every file; on error, what was staged is returned for
+// discardAll.
+func stageAll(dir string, files []outFile) ([]*stagedFile, error) {
+	staged := make([]*stagedFile, 0, len(files))
+	for _, f := range files {
+		s, err := stage(dir, f)
+		if err != nil {
+			return staged, err
+		}
+		staged = append(staged, s)
 	}
-	name := tmp.Name()
-	_, err = tmp.Write(f.data)
-	if err == nil {
-		err = tmp.Sync()
+	return staged, nil
+}
+
+// discardAll closes the staged files and removes the named temporary files
+// of those not committed. An unnamed file vanishes when it is closed.
+func discardAll(staged []*stagedFile) {
+	for _, s := range staged {
+		s.discard()
 	}
-	if err == nil {
-		// Ciphertext and the request are meant to be committed and read
-		// by kustomize: the usual mode of a checked-out file.
-		err = tmp.Chmod(0o644)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(name)
-		return "", fmt.Errorf("writing %s: %w", f.name, err)
-	}
-	return name, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -24,6 +25,14 @@ type Options struct {
 	Side transform.Side
 	// Live runs the live checks.
 	Live bool
+	// AllowExec lets the live check of a pair whose kubeconfig has an exec
+	// plugin or an auth-provider run it (repository code, on this machine):
+	// in a ProbeCommand child whose environment is PluginEnv(os.Environ()).
+	// Without it that check is skipped, and says why.
+	AllowExec bool
+	// ProbeCommand is the argv of a process that calls ServeProbe (the
+	// command's own hidden probe subcommand); required with AllowExec.
+	ProbeCommand []string
 	// Timeout bounds each live check; 0 means DefaultTimeout.
 	Timeout time.Duration
 	// Decryptor decrypts the referenced files (and encrypted output).
@@ -67,6 +76,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
+	if opts.Live && opts.AllowExec && len(opts.ProbeCommand) == 0 {
+		return nil, errors.New("check: AllowExec needs a ProbeCommand to run plugins in")
+	}
+	live := liveOptions{timeout: timeout, allowExec: opts.AllowExec, probeCommand: opts.ProbeCommand, pluginEnv: PluginEnv(os.Environ())}
 	report := &Report{Live: opts.Live}
 	for _, req := range requests {
 		for _, side := range sidesOf(req, opts.Side) {
@@ -75,7 +88,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			}
 			p := renderPair(req, side, opts.Decryptor, now)
 			if opts.Live {
-				p.runLive(ctx, timeout)
+				p.runLive(ctx, live)
 			}
 			p.config, p.options = nil, nil
 			report.Pairs = append(report.Pairs, p)

@@ -7,8 +7,11 @@
 // controller does from the source cluster: build a client from the rendered
 // pair's spec.config and call GET /version on the destination; and it checks
 // that the Portworx endpoint accepts a TCP connection (no token is sent).
+// A spec.config whose user has an exec plugin or an auth-provider would run
+// repository code here: its API server check is skipped unless AllowExec,
+// and then runs in a child process with PluginEnv (see plugin.go).
 //
-// Reports name requests, fields, files, server URLs (passwords redacted) and
+// Reports name requests, fields, files, server URLs (scheme, host and port only) and
 // Portworx hosts, never a decrypted value: the findings come from the
 // processor's results, which never hold one, and the rendered credentials
 // stay in unexported fields that are dropped once the live checks ran.

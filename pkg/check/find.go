@@ -8,12 +8,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
 )
 
 // maxFileSize bounds the files searched for requests (a request is small;
@@ -134,7 +134,7 @@ func findInFile(p string) ([]Request, error) {
 		if err != nil {
 			// The rest of the file cannot be read: report it as a request
 			// that does not parse, since it mentions the kind.
-			return append(out, Request{Path: p, Index: i, Problem: fmt.Sprintf("document %d is not valid YAML: %s", i+1, safeYAMLError(err))}), nil
+			return append(out, Request{Path: p, Index: i, Problem: fmt.Sprintf("document %d is not valid YAML: %s", i+1, diag.ScrubParserError(trimYAML(err)))}), nil
 		}
 		m := mapping(&node)
 		if m == nil || scalarValue(m, "kind") != v1alpha1.Kind {
@@ -188,10 +188,7 @@ func scalarValue(m *yaml.Node, key string) string {
 	return ""
 }
 
-var quotedFragment = regexp.MustCompile("\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`|'[^']*'")
-
-// safeYAMLError keeps a parser error's position, not the fragments of the
-// file it may quote.
-func safeYAMLError(err error) string {
-	return quotedFragment.ReplaceAllString(strings.TrimPrefix(err.Error(), "yaml: "), "<…>")
+// trimYAML drops the "yaml: " prefix of a parser error.
+func trimYAML(err error) error {
+	return errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
 }

@@ -113,6 +113,9 @@ type pairSpec struct {
 	pxToken    string
 	extraSpec  string // appended under spec:
 	skipSecret bool   // do not write the encrypted files
+	// exec and authProvider replace the user's token when set.
+	exec         *clientcmdapi.ExecConfig
+	authProvider *clientcmdapi.AuthProviderConfig
 }
 
 // writePair writes a pair directory: the request and the two files,
@@ -124,7 +127,7 @@ func writePair(t *testing.T, dir string, p pairSpec) string {
 	}
 	cfg := clientcmdapi.NewConfig()
 	cfg.Clusters["dst"] = &clientcmdapi.Cluster{Server: p.server, CertificateAuthorityData: p.caPEM}
-	cfg.AuthInfos["stork"] = &clientcmdapi.AuthInfo{Token: p.token}
+	cfg.AuthInfos["stork"] = &clientcmdapi.AuthInfo{Token: p.token, Exec: p.exec, AuthProvider: p.authProvider}
 	cfg.Contexts["dst"] = &clientcmdapi.Context{Cluster: "dst", AuthInfo: "stork"}
 	cfg.CurrentContext = "dst"
 	kc, err := clientcmd.Write(*cfg)

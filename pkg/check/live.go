@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/stork"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/transform"
 )
@@ -46,8 +47,20 @@ type LiveResult struct {
 // DefaultTimeout bounds each live check.
 const DefaultTimeout = 10 * time.Second
 
+// liveOptions are the parts of Options the live checks use.
+type liveOptions struct {
+	timeout      time.Duration
+	allowExec    bool
+	probeCommand []string
+	pluginEnv    []string
+}
+
+// NeedsAllowExec is the start of the detail of an API server check skipped
+// because the pair's kubeconfig would run a plugin on this machine.
+const NeedsAllowExec = "not run: building a client from spec.config would run "
+
 // runLive runs the live checks of a pair and then forgets its credentials.
-func (p *Pair) runLive(ctx context.Context, timeout time.Duration) {
+func (p *Pair) runLive(ctx context.Context, opts liveOptions) {
 	defer func() { p.config, p.options = nil, nil }()
 	if !p.Rendered || p.config == nil {
 		why := "the request did not render"
@@ -60,35 +73,48 @@ func (p *Pair) runLive(ctx context.Context, timeout time.Duration) {
 		}
 		return
 	}
-	p.Live = []LiveResult{probeAPIServer(p.config, timeout), probePortworx(ctx, p.options, timeout)}
+	var api LiveResult
+	switch plugin := authPlugin(p.config); {
+	case plugin == "":
+		api = probeAPIServer(p.config, opts.timeout)
+	case !opts.allowExec:
+		api = LiveResult{Check: CheckAPIServer, Status: LiveSkipped,
+			Detail: NeedsAllowExec + "repository code on this machine (" + plugin + "); pass --allow-exec to run it, with a minimal environment"}
+	default:
+		api = probeInChild(ctx, opts.probeCommand, opts.pluginEnv, p.config, opts.timeout)
+	}
+	p.Live = []LiveResult{api, probePortworx(ctx, p.options, opts.timeout)}
 }
 
 // probeAPIServer does what Stork's controller does with spec.config: build
 // a REST config with clientcmd.NewNonInteractiveClientConfig(...).ClientConfig()
-// (exec plugins run here, on this machine) and call ServerVersion.
+// and call ServerVersion. Exec plugins and auth-providers run in this
+// process: runLive calls it directly only for a config that has none, and
+// through ServeProbe in a child with PluginEnv otherwise. Error details keep
+// only scheme, host and port of the URLs they name.
 func probeAPIServer(cfg *stork.Config, timeout time.Duration) LiveResult {
 	r := LiveResult{Check: CheckAPIServer}
 	server := ""
 	if ctx := cfg.Contexts[cfg.CurrentContext]; ctx != nil {
 		if c := cfg.Clusters[ctx.Cluster]; c != nil {
-			server = redactURL(c.Server)
+			server = diag.RedactURL(c.Server)
 		}
 	}
 	c := transform.ToClientcmd(cfg)
 	rest, err := clientcmd.NewNonInteractiveClientConfig(c, c.CurrentContext, &clientcmd.ConfigOverrides{}, nil).ClientConfig()
 	if err != nil {
-		r.Status, r.Detail = LiveFailed, "Stork could not build a client from spec.config: "+err.Error()
+		r.Status, r.Detail = LiveFailed, "Stork could not build a client from spec.config: "+diag.RedactURLsIn(err.Error())
 		return r
 	}
 	rest.Timeout = timeout
 	client, err := discovery.NewDiscoveryClientForConfig(rest)
 	if err != nil {
-		r.Status, r.Detail = LiveFailed, "Stork could not build a client from spec.config: "+err.Error()
+		r.Status, r.Detail = LiveFailed, "Stork could not build a client from spec.config: "+diag.RedactURLsIn(err.Error())
 		return r
 	}
 	v, err := client.ServerVersion()
 	if err != nil {
-		r.Status, r.Detail = LiveFailed, server+": "+err.Error()+hint(err)
+		r.Status, r.Detail = LiveFailed, server+": "+diag.RedactURLsIn(err.Error())+hint(err)
 		return r
 	}
 	r.Status, r.Detail = LivePassed, fmt.Sprintf("%s answered %s", server, v.GitVersion)

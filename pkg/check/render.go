@@ -39,8 +39,9 @@ type Pair struct {
 	Side transform.Side
 	// Name is the ClusterPair's namespace/name.
 	Name string
-	// Server is the destination API server of the rendered pair (password
-	// redacted), or the request's server override when it did not render.
+	// Server is the destination API server of the rendered pair (scheme,
+	// host and port only: diag.RedactURL), or the request's server override
+	// when it did not render.
 	Server string
 	// Mode is the request's spec.mode ("" when unset or unknown).
 	Mode string
@@ -141,7 +142,7 @@ func renderPair(req Request, side transform.Side, dec secrets.Decryptor, now fun
 func resourceList(req Request) (*sdk.ResourceList, error) {
 	fc, err := sdk.ParseKubeObject(req.doc)
 	if err != nil {
-		return nil, fmt.Errorf("document %d is not a Kubernetes object: %s", req.Index+1, safeYAMLError(err))
+		return nil, fmt.Errorf("document %d is not a Kubernetes object: %s", req.Index+1, diag.ScrubParserError(trimYAML(err)))
 	}
 	item, err := sdk.ParseKubeObject(req.doc)
 	if err != nil {
@@ -190,7 +191,7 @@ func (p *Pair) readPair(rl *sdk.ResourceList, dec secrets.Decryptor) {
 	p.config, p.options = &cp.Spec.Config, cp.Spec.Options
 	if ctx := cp.Spec.Config.Contexts[cp.Spec.Config.CurrentContext]; ctx != nil {
 		if c := cp.Spec.Config.Clusters[ctx.Cluster]; c != nil {
-			p.Server = redactURL(c.Server)
+			p.Server = diag.RedactURL(c.Server)
 		}
 	}
 }
@@ -212,7 +213,7 @@ func describeRequest(p *Pair, req Request, side transform.Side) {
 		}
 	}
 	if kc.Server != "" {
-		p.Server = redactURL(kc.Server)
+		p.Server = diag.RedactURL(kc.Server)
 	}
 	if storage != nil {
 		port := storage.Port
@@ -238,12 +239,4 @@ func absDir(path string) (string, error) {
 		return "", fmt.Errorf("locating the directory of %s: %w", path, err)
 	}
 	return dir, nil
-}
-
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(invalid URL)"
-	}
-	return u.Redacted()
 }

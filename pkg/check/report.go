@@ -92,7 +92,7 @@ func (r *Report) summary() string {
 	if !r.Live {
 		return s + "\nLive checks not run (--live calls GET /version on each destination and connects to its Portworx endpoint, from this machine)."
 	}
-	passed, failedLive, skipped := 0, 0, 0
+	passed, failedLive, skipped, plugins := 0, 0, 0, 0
 	for _, p := range r.Pairs {
 		for _, l := range p.Live {
 			switch l.Status {
@@ -102,10 +102,17 @@ func (r *Report) summary() string {
 				failedLive++
 			case LiveSkipped:
 				skipped++
+				if strings.HasPrefix(l.Detail, NeedsAllowExec) {
+					plugins++
+				}
 			}
 		}
 	}
-	return s + fmt.Sprintf("\nLive checks, run from this machine (the Stork pod may see the network differently): %d passed, %d failed, %d skipped.", passed, failedLive, skipped)
+	s += fmt.Sprintf("\nLive checks, run from this machine (the Stork pod may see the network differently): %d passed, %d failed, %d skipped.", passed, failedLive, skipped)
+	if plugins > 0 {
+		s += fmt.Sprintf("\n%s skipped because the kubeconfig would run an exec plugin or auth-provider from the repository on this machine; --allow-exec runs it with a minimal environment (PATH, HOME, locale, CA paths).", plural(plugins, "API server check"))
+	}
+	return s
 }
 
 func plural(n int, word string) string {

@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"fmt"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
 	"net/url"
 	"regexp"
 	"sort"
@@ -119,14 +120,14 @@ func parseKeyRule(entry string) (keyRule, error) {
 	case KindVault, KindAzureKV:
 		u, err := url.Parse(value)
 		if err != nil || u.Host == "" || u.Opaque != "" {
-			return keyRule{}, fmt.Errorf("%s entry: %s is not a URL scheme://host[:port]", kind, RedactEndpoint(value))
+			return keyRule{}, fmt.Errorf("%s entry: %s is not a URL scheme://host[:port]", kind, diag.RedactURL(value))
 		}
 		if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
-			return keyRule{}, fmt.Errorf("%s entry: give only scheme://host[:port] (%s), without user, path, query or fragment", kind, RedactEndpoint(value))
+			return keyRule{}, fmt.Errorf("%s entry: give only scheme://host[:port] (%s), without user, path, query or fragment", kind, diag.RedactURL(value))
 		}
 		endpoint, ok := normalEndpoint(value)
 		if !ok {
-			return keyRule{}, fmt.Errorf("%s entry: %s must use http or https", kind, RedactEndpoint(value))
+			return keyRule{}, fmt.Errorf("%s entry: %s must use http or https", kind, diag.RedactURL(value))
 		}
 		rule.endpoint = endpoint
 	case KindAWSKMS:

@@ -143,20 +143,6 @@ func TestNotAllowedErrorIsRedacted(t *testing.T) {
 	}
 }
 
-func TestRedactEndpoint(t *testing.T) {
-	cases := map[string]string{
-		"https://u:p@vault:8200/v1/x?token=t#f": "https://vault:8200",
-		"http://[::1]:8200/x":                   "http://[::1]:8200",
-		"vault:8200":                            "(an address that is not a URL)",
-		"%zz":                                   "(an address that is not a URL)",
-	}
-	for in, want := range cases {
-		if got := RedactEndpoint(in); got != want {
-			t.Errorf("RedactEndpoint(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestRedactKeyIDs(t *testing.T) {
 	got := redactKeyIDs([]string{"hc_vault https://vault:8200/v1/transit/keys/k?t=SECRET", "azure_kv https://v.vault.azure.net/keys/k/1", "kms " + testARN, "age age1xyz"})
 	want := []string{"hc_vault https://vault:8200", "azure_kv https://v.vault.azure.net", "kms " + testARN, "age age1xyz"}

@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"fmt"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
 	"net"
 	"net/url"
 	"regexp"
@@ -40,22 +41,11 @@ func redactKeyIDs(ids []string) []string {
 	for i, id := range ids {
 		kind, rest, _ := strings.Cut(id, " ")
 		if kind == KindVault || kind == KindAzureKV {
-			id = kind + " " + RedactEndpoint(rest)
+			id = kind + " " + diag.RedactURL(rest)
 		}
 		out[i] = id
 	}
 	return out
-}
-
-// RedactEndpoint prints a URL as scheme://host[:port] only: no user, path,
-// query or fragment. What does not parse as a URL with a host is replaced
-// by a placeholder.
-func RedactEndpoint(raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Host == "" || u.Scheme == "" {
-		return "(an address that is not a URL)"
-	}
-	return (&url.URL{Scheme: u.Scheme, Host: u.Host}).String()
 }
 
 // RemoteKey is a master key of a network key source, as a file's metadata
@@ -125,9 +115,9 @@ func agePluginRecipient(recipient string) (RemoteKey, bool) {
 func (k RemoteKey) String() string {
 	if k.Kind == KindVault || k.Kind == KindAzureKV {
 		if k.ID != "" {
-			return fmt.Sprintf("%s %s key %s", k.Kind, RedactEndpoint(k.Endpoint), k.ID)
+			return fmt.Sprintf("%s %s key %s", k.Kind, diag.RedactURL(k.Endpoint), k.ID)
 		}
-		return k.Kind + " " + RedactEndpoint(k.Endpoint)
+		return k.Kind + " " + diag.RedactURL(k.Endpoint)
 	}
 	id := k.ID
 	if k.Role != "" {

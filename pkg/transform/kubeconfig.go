@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
-	"sort"
 	"strings"
 	"time"
 
@@ -45,7 +43,7 @@ func StorkConfig(kubeconfig []byte, opts KubeconfigOptions) (*stork.Config, diag
 
 	cfg, err := clientcmd.Load(kubeconfig)
 	if err != nil {
-		errf(opts.Field, "the decrypted file is not a valid kubeconfig: %s", loadErrorMessage(err))
+		errf(opts.Field, "the decrypted file is not a valid kubeconfig: %s", diag.ScrubParserError(err))
 		return nil, fs
 	}
 	if clientcmdapi.IsConfigEmpty(cfg) {
@@ -57,13 +55,13 @@ func StorkConfig(kubeconfig []byte, opts KubeconfigOptions) (*stork.Config, diag
 	contextField := opts.Field + ".context"
 	if contextName == "" {
 		if cfg.CurrentContext == "" {
-			errf(contextField, "is not set and the kubeconfig has no current-context; choose one of: %s", names(cfg.Contexts))
+			errf(contextField, "is not set and the kubeconfig has no current-context; choose one of: %s", diag.QuotedNames(cfg.Contexts, "(none)"))
 			return nil, fs
 		}
 		contextName = cfg.CurrentContext
 	}
 	if _, ok := cfg.Contexts[contextName]; !ok {
-		errf(contextField, "context %q is not in the kubeconfig; it has: %s", contextName, names(cfg.Contexts))
+		errf(contextField, "context %q is not in the kubeconfig; it has: %s", contextName, diag.QuotedNames(cfg.Contexts, "(none)"))
 		return nil, fs
 	}
 	cfg.CurrentContext = contextName
@@ -111,8 +109,8 @@ func StorkConfig(kubeconfig []byte, opts KubeconfigOptions) (*stork.Config, diag
 type reportFunc func(field, format string, args ...any)
 
 // checkCluster reports problems of a cluster entry. Messages never quote the
-// proxy URL and show the server URL only with its password redacted: both
-// may carry credentials (user:password@host).
+// proxy URL and show the server URL only through diag.RedactURL (scheme,
+// host and port): both may carry credentials (user:password@host, a query).
 func checkCluster(name string, c *clientcmdapi.Cluster, field, serverField string, errf, warnf reportFunc) {
 	if c.CertificateAuthority != "" {
 		errf(field, "cluster %q reads its CA from the file path certificate-authority; a path would be resolved inside the Stork pod. Inline it as certificate-authority-data (kubectl config view --minify --flatten)", name)
@@ -138,10 +136,10 @@ func checkCluster(name string, c *clientcmdapi.Cluster, field, serverField strin
 		}
 	}
 	if isLoopback(u.Hostname()) {
-		warnf(serverField, "cluster %q server %s is a loopback address: inside the Stork pod on the source cluster it reaches the pod itself. Set spec.destination.kubeconfig.server to an address of the destination reachable from the source cluster", name, u.Redacted())
+		warnf(serverField, "cluster %q server %s is a loopback address: inside the Stork pod on the source cluster it reaches the pod itself. Set spec.destination.kubeconfig.server to an address of the destination reachable from the source cluster", name, diag.RedactURL(c.Server))
 	}
 	if u.Scheme == "http" {
-		warnf(serverField, "cluster %q server %s uses plain http: credentials cross the network unencrypted", name, u.Redacted())
+		warnf(serverField, "cluster %q server %s uses plain http: credentials cross the network unencrypted", name, diag.RedactURL(c.Server))
 	}
 	if c.InsecureSkipTLSVerify {
 		warnf(field, "cluster %q sets insecure-skip-tls-verify: Stork will not verify the destination's identity; give certificate-authority-data instead", name)
@@ -291,47 +289,10 @@ func ConfirmUsable(c *stork.Config) error {
 	return err
 }
 
-func names[T any](m map[string]T) string {
-	if len(m) == 0 {
-		return "(none)"
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, fmt.Sprintf("%q", k))
-	}
-	sort.Strings(keys)
-	if len(keys) > 20 {
-		keys = append(keys[:20], fmt.Sprintf("... (%d in all)", len(m)))
-	}
-	return strings.Join(keys, ", ")
-}
-
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// loadErrorMessage makes a clientcmd.Load error safe to report. clientcmd's
-// duplicate-name conversion errors print the whole list after " in list: "
-// (tokens and client keys included), YAML's invalid-map-key errors print the
-// key, and parsers quote fragments of the input.
-func loadErrorMessage(err error) string {
-	msg := err.Error()
-	for _, cut := range []string{" in list: ", "invalid map key: "} {
-		if i := strings.Index(msg, cut); i >= 0 {
-			msg = msg[:i+len(strings.TrimRight(cut, ": "))]
-		}
-	}
-	return redactQuoted(msg)
-}
-
-var quoted = regexp.MustCompile("\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`")
-
-// redactQuoted removes quoted fragments from a parser's message: they may
-// echo content of the decrypted file.
-func redactQuoted(s string) string {
-	return quoted.ReplaceAllString(s, "<redacted>")
 }

@@ -557,6 +557,20 @@ func TestStorkConfigChecks(t *testing.T) {
 			secrets: []string{serverPassword},
 		},
 		{
+			name: "loopback server with a query token shows scheme, host and port only",
+			mut: cluster(func(c *clientcmdapi.Cluster) {
+				c.Server = "https://127.0.0.1:6443/k8s/" + serverPassword + "?access_token=" + serverPassword + "#" + serverPassword
+			}),
+			wants:   []want{{diag.Warning, testField, []string{"server https://127.0.0.1:6443 is a loopback address"}}},
+			secrets: []string{serverPassword, "access_token"},
+		},
+		{
+			name:    "plain http server with a query token shows scheme, host and port only",
+			mut:     cluster(func(c *clientcmdapi.Cluster) { c.Server = "http://10.20.30.40:8080/?access_token=" + serverPassword }),
+			wants:   []want{{diag.Warning, testField, []string{"server http://10.20.30.40:8080 uses plain http"}}},
+			secrets: []string{serverPassword, "access_token"},
+		},
+		{
 			name: "insecure-skip-tls-verify",
 			mut: cluster(func(c *clientcmdapi.Cluster) {
 				c.CertificateAuthorityData = nil
@@ -797,33 +811,6 @@ func TestStorkConfigInvalidInput(t *testing.T) {
 				requireFinding(t, fs, diag.Error, testField, testFile, tt.subs...)
 			}
 		})
-	}
-}
-
-func TestLoadErrorMessage(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{
-			in:   `error converting *[]NamedAuthInfo into *map[string]*api.AuthInfo: duplicate name "u" in list: [{u {tok}} {u {tok2}}]`,
-			want: `error converting *[]NamedAuthInfo into *map[string]*api.AuthInfo: duplicate name <redacted> in list`,
-		},
-		{
-			in:   `yaml: invalid map key: map[interface {}]interface {}{"b":12}`,
-			want: `yaml: invalid map key`,
-		},
-		{
-			in:   "yaml: unmarshal errors:\n  line 1: cannot unmarshal !!str `abc` into int",
-			want: "yaml: unmarshal errors:\n  line 1: cannot unmarshal !!str <redacted> into int",
-		},
-		{
-			in:   `no kind "x\"y" is registered for version "v1"`,
-			want: `no kind <redacted> is registered for version <redacted>`,
-		},
-		{in: "yaml: line 2: mapping values are not allowed in this context", want: "yaml: line 2: mapping values are not allowed in this context"},
-	}
-	for _, tt := range tests {
-		if got := loadErrorMessage(fmt.Errorf("%s", tt.in)); got != tt.want {
-			t.Errorf("loadErrorMessage(%q)\n got %q\nwant %q", tt.in, got, tt.want)
-		}
 	}
 }
 

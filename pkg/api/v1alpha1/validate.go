@@ -60,7 +60,7 @@ func validateKubeconfig(fs *diag.Findings, field string, k KubeconfigSource) {
 	validateSecretRef(fs, field, k.SecretRef)
 	if k.Server != "" {
 		if msg := checkServerURL(k.Server); msg != "" {
-			fs.Errorf(field+".server", "%q %s", k.Server, msg)
+			fs.Errorf(field+".server", "%s %s", diag.QuoteURL(k.Server), msg)
 		}
 	}
 }

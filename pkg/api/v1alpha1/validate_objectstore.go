@@ -84,7 +84,7 @@ func validateS3(fs *diag.Findings, field string, o *ObjectStore) {
 		return
 	}
 	if msg := checkEndpoint(s.Endpoint); msg != "" {
-		fs.Errorf(field+".s3.endpoint", "%q %s", s.Endpoint, msg)
+		fs.Errorf(field+".s3.endpoint", "%s %s", diag.QuoteURL(s.Endpoint), msg)
 	}
 	if !regionPattern.MatchString(s.Region) {
 		fs.Errorf(field+".s3.region", "%q is not a region name (lowercase letters, digits and '-', e.g. us-east-1)", s.Region)

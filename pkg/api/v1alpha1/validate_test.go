@@ -341,3 +341,27 @@ func TestDecodeDefaultValidate(t *testing.T) {
 		warnOn("spec.storage.token.allowUnencrypted", `a plaintext "px.env" is accepted`),
 	})
 }
+
+// TestServerOverrideErrorsShowNoCredentials: a server override that carries
+// a password, a query or a fragment is refused naming scheme, host and port
+// only (diag.QuoteURL).
+func TestServerOverrideErrorsShowNoCredentials(t *testing.T) {
+	for _, server := range []string{
+		"https://admin:SECRETPW@dest.example.com",
+		"https://dest.example.com/?access_token=SECRETQ",
+		"https://dest.example.com#SECRETF",
+		"dest.example.com?access_token=SECRETQ",
+	} {
+		r := validRequest()
+		r.Spec.Destination.Kubeconfig.Server = server
+		fs := r.Validate()
+		if !fs.HasErrors() {
+			t.Errorf("server %q accepted", server)
+		}
+		for _, f := range fs {
+			if strings.Contains(f.Error(), "SECRET") {
+				t.Errorf("server %q: finding reveals it: %s", server, f.Error())
+			}
+		}
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/go-viper/mapstructure/v2"
+
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
 )
 
 // Metadata is the public part of a file's sops metadata.
@@ -322,14 +324,14 @@ func (g *rawKeyGroup) toGroup() (KeyGroup, error) {
 		if err := created("azure_kv", k.CreatedAt); err != nil {
 			return out, err
 		}
-		out.Other = append(out.Other, fmt.Sprintf("azure_kv %s/keys/%s/%s", k.VaultURL, k.Name, k.Version))
+		out.Other = append(out.Other, fmt.Sprintf("azure_kv %s/keys/%s/%s", diag.RedactURL(k.VaultURL), k.Name, k.Version))
 		out.Remote = append(out.Remote, RemoteKey{Kind: "azure_kv", Endpoint: k.VaultURL, ID: k.Name})
 	}
 	for _, k := range g.Vault {
 		if err := created("hc_vault", k.CreatedAt); err != nil {
 			return out, err
 		}
-		out.Other = append(out.Other, fmt.Sprintf("hc_vault %s/v1/%s/keys/%s", k.VaultAddress, k.EnginePath, k.KeyName))
+		out.Other = append(out.Other, fmt.Sprintf("hc_vault %s/v1/%s/keys/%s", diag.RedactURL(k.VaultAddress), k.EnginePath, k.KeyName))
 		out.Remote = append(out.Remote, RemoteKey{Kind: "hc_vault", Endpoint: k.VaultAddress, ID: k.KeyName})
 	}
 	for _, k := range g.PGP {
