@@ -1,7 +1,7 @@
 package fn
 
 import (
-	"reflect"
+	"maps"
 
 	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
 )
@@ -62,12 +62,51 @@ func generatorConfigItem(rl *sdk.ResourceList) *sdk.KubeObject {
 			return nil
 		}
 	}
-	a, errA := normalized([]byte(item.String()))
-	b, errB := normalized([]byte(fc.String()))
-	if errA != nil || errB != nil || !reflect.DeepEqual(a, b) {
+	if !sameConfig(item, fc) {
 		return nil
 	}
 	return item
+}
+
+// bookkeepingAnnotations are what kustomize and kyaml add to the item (and
+// only to the item) of a generator run.
+var bookkeepingAnnotations = map[string]bool{
+	"config.kubernetes.io/index":                                      true,
+	"internal.config.kubernetes.io/index":                             true,
+	"internal.config.kubernetes.io/annotations-migration-resource-id": true,
+	"internal.config.kubernetes.io/id":                                true,
+	"config.k8s.io/id":                                                true,
+}
+
+// sameConfig reports whether item is config plus bookkeeping annotations:
+// same identity, labels, other annotations and spec. (It compares what a
+// request consists of, field by field, rather than re-encoding both objects:
+// this check runs on every render.)
+func sameConfig(item, config *sdk.KubeObject) bool {
+	if idOf(item) != idOf(config) || !maps.Equal(item.GetLabels(), config.GetLabels()) {
+		return false
+	}
+	annotations := item.GetAnnotations()
+	maps.DeleteFunc(annotations, func(k, _ string) bool { return bookkeepingAnnotations[k] })
+	if !maps.Equal(annotations, config.GetAnnotations()) {
+		return false
+	}
+	a, okA := specOf(item)
+	b, okB := specOf(config)
+	return okA && okB && a == b
+}
+
+// specOf returns the object's spec as YAML ("" when it has none); false
+// when spec is not a map.
+func specOf(o *sdk.KubeObject) (string, bool) {
+	spec, found, err := o.NestedSubObject("spec")
+	if err != nil {
+		return "", false
+	}
+	if !found {
+		return "", true
+	}
+	return spec.String(), true
 }
 
 // withoutItem returns items less the object drop (compared by identity).

@@ -107,6 +107,12 @@ func TestKustomizeGeneratorReturnsOnlyWhatItGenerated(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
+		{name: "item with another annotation", edit: set("example.com/note", "x", true, false)},
+		{name: "item with another label", edit: func(t *testing.T, item, _ *sdk.KubeObject) {
+			if err := item.SetLabel("team", "storage"); err != nil {
+				t.Fatal(err)
+			}
+		}},
 		{name: "two items", extraItem: true},
 	}
 	for _, c := range cases {
