@@ -20,6 +20,7 @@ import (
 // Generator names in the kustomize section.
 const (
 	pairOnlyName = "pair-only generator"
+	goFloorName  = "fn-SDK pair-only generator"
 	echoName     = "generator echoing the request"
 )
 
@@ -45,7 +46,9 @@ type phaseSeries struct {
 // kustomizeBench times `kustomize build --enable-alpha-plugins
 // --enable-exec` of the example with the generator found on PATH as
 // clusterpair-fn: the floor (a shell script printing a ResourceList of only
-// the objects the function renders, what any generator must emit), a script
+// the objects the function renders, what any generator must emit), the same
+// as a Go program built with the fn SDK that parses its input (what any Go
+// KRM function pays before rendering: hack/bench/floorgen), a script
 // printing what the function printed before issue 17 (the rendered objects
 // plus kustomize's copy of the request), and the two builds of the function.
 // All must make kustomize print the same bytes. Whole builds are timed
@@ -108,8 +111,9 @@ func kustomizeBench(ctx context.Context, repo, ws string, bins []*binary, env []
 		return nil, err
 	}
 
-	res := &kustomizeResult{outputBytes: map[string]int{pairOnlyName: len(pairOnly), echoName: len(echoing), lean.name: len(rendered)}}
+	res := &kustomizeResult{outputBytes: map[string]int{pairOnlyName: len(pairOnly), goFloorName: len(pairOnly), echoName: len(echoing), lean.name: len(rendered)}}
 	var names, targets []string
+	var envs [][]string
 	for _, g := range []struct {
 		name, file string
 		out        []byte
@@ -122,11 +126,18 @@ func kustomizeBench(ctx context.Context, repo, ws string, bins []*binary, env []
 		if err := os.WriteFile(script, []byte(fmt.Sprintf("#!/bin/sh\nexec cat '%s'\n", p)), 0o755); err != nil {
 			return nil, err
 		}
-		names, targets = append(names, g.name), append(targets, script)
+		names, targets, envs = append(names, g.name), append(targets, script), append(envs, nil)
+		if g.name == pairOnlyName {
+			floorgen := filepath.Join(ws, "bin", "floorgen")
+			if _, err := goCmd(ctx, repo, "build", "-trimpath", "-ldflags", "-s -w", "-o", floorgen, "./hack/bench/floorgen"); err != nil {
+				return nil, fmt.Errorf("building hack/bench/floorgen: %v", err)
+			}
+			names, targets, envs = append(names, goFloorName), append(targets, floorgen), append(envs, []string{"FLOORGEN_OUTPUT=" + p})
+		}
 	}
 	for _, b := range bins {
 		if b.role != roleFloor {
-			names, targets = append(names, b.name), append(targets, b.path)
+			names, targets, envs = append(names, b.name), append(targets, b.path), append(envs, nil)
 		}
 	}
 	var jobs []job
@@ -135,7 +146,7 @@ func kustomizeBench(ctx context.Context, repo, ws string, bins []*binary, env []
 		if err != nil {
 			return nil, err
 		}
-		j := build(d)
+		j := build(d, envs[i]...)
 		_, got, err := runOnce(ctx, j, time.Minute, true)
 		if err != nil {
 			return nil, fmt.Errorf("kustomize build with %s: %v", name, err)
@@ -162,7 +173,7 @@ func kustomizeBench(ctx context.Context, repo, ws string, bins []*binary, env []
 	for i := range names {
 		file := filepath.Join(base, fmt.Sprintf("stamps-%d.txt", i))
 		files = append(files, file)
-		stamped = append(stamped, build(stampDir, "STAMP_TARGET="+targets[i], "STAMP_FILE="+file))
+		stamped = append(stamped, build(stampDir, append([]string{"STAMP_TARGET=" + targets[i], "STAMP_FILE=" + file}, envs[i]...)...))
 	}
 	logf("kustomize build, split: %d interleaved runs of %d generators", o.kustomizeRuns, len(jobs))
 	res.phases = interleavePhases(ctx, names, stamped, files, o.warmup, o.kustomizeRuns, o.timeout)
@@ -191,20 +202,14 @@ func floorOutputs(input, rendered []byte) (pairOnly, echoing []byte, err error) 
 	if len(objects) == 0 || len(objects) != len(out.Items) {
 		return nil, nil, fmt.Errorf("the function's output in a kustomize generator run should be only rendered objects; it has %d items, %d rendered", len(out.Items), len(objects))
 	}
-	pairOnly, err = (&sdk.ResourceList{Items: objects}).ToYAML()
+	// The SDK leaves an empty functionConfig out.
+	pairOnly, err = (&sdk.ResourceList{Items: objects, FunctionConfig: sdk.NewEmptyKubeObject()}).ToYAML()
 	if err != nil {
 		return nil, nil, err
 	}
-	pairOnly = dropEmptyFunctionConfig(pairOnly)
 	echo := &sdk.ResourceList{Items: append(append(sdk.KubeObjects{}, in.Items...), objects...), FunctionConfig: out.FunctionConfig}
 	echoing, err = echo.ToYAML()
 	return pairOnly, echoing, err
-}
-
-// dropEmptyFunctionConfig removes the empty functionConfig the SDK writes
-// for a ResourceList without one.
-func dropEmptyFunctionConfig(rl []byte) []byte {
-	return bytes.Replace(rl, []byte("functionConfig: {}\n"), nil, 1)
 }
 
 // interleavePhases runs the stamped builds like interleave, and splits each

@@ -20,6 +20,7 @@ func (r *report) kustomizeSection(w func(string, ...any)) {
 	}
 	w("`kustomize build --enable-alpha-plugins --enable-exec` of a copy of `examples/kustomize`, the generator found on PATH as `clusterpair-fn`:\n\n")
 	w("- **%s** (the floor): `#!/bin/sh` + `exec cat` of a ResourceList holding only the objects the function renders for this very input (%d bytes): what any generator of this ClusterPair must print;\n", pairOnlyName, k.outputBytes[pairOnlyName])
+	w("- **%s**: the same output printed by `hack/bench/floorgen`, a Go program built with the fn SDK alone that reads and parses its input first, as every Go KRM function does, and renders nothing;\n", goFloorName)
 	w("- **%s**: the same plus kustomize's local-config copy of the ClusterPairRequest, with the index and id annotations kyaml gives it, as clusterpair-fn printed before it returned only what it generated (%d bytes);\n", echoName, k.outputBytes[echoName])
 	w("- the two builds of the function (the lean one prints %d bytes).\n\n", k.outputBytes[r.nameOf(roleLean)])
 	w("Every build prints the same bytes (checked). %d interleaved rounds after %d warm-up rounds; CPU is kustomize's and the generator's, user + system.\n\n", r.opts.kustomizeRuns, r.opts.warmup)
