@@ -262,6 +262,7 @@ func (r *report) markdown(repo string) string {
 	w("- The lean binary is measured on age-encrypted inputs, its purpose; files that need a cloud key source, output encryption and the authoring subcommands are the full binary's work.\n")
 	w("- Fleet inputs copy one example's files into every pair directory; no decryptor caches anything across files (sopsfile keeps only the loaded age identities), so each file costs a full decryption.\n")
 	w("- Absolute times move with the machine's load (other work on a shared machine shows as wider min–max spreads); compare ratios within one run.\n")
+	w("- kustomize floors: the pair-only generator prints exactly the objects the function renders and nothing else, so whatever the function costs beyond it, in its own run or in kustomize after it, is the function's. The generator echoing the request shows what kustomize spends on a returned item that carries kyaml's id annotation (it copies comments and field order onto it, walking it against its OpenAPI schema).\n")
 	w("- Nothing here is a test: `make test` runs no timed assertion.\n")
 	return b.String()
 }

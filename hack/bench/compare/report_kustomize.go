@@ -89,6 +89,32 @@ func (r *report) kustomizeSection(w func(string, ...any)) {
 		}
 		w("| %s | %s | %s | %s | %s | %s | %s |\n", p.name, fmtDur(median(p.pre)), fmtDur(median(p.fn)), fmtDur(median(p.post)), fmtDur(median(total)), dFn, dPost)
 	}
+	r.kustomizeRemainder(w, fl)
+}
+
+// kustomizeRemainder says what separates the lean function's build from the
+// floor's, phase by phase, and how much of it any Go fn-SDK generator pays.
+func (r *report) kustomizeRemainder(w func(string, ...any), fl *phaseSeries) {
+	var lean, goFloor *phaseSeries
+	for _, p := range r.kustomize.phases {
+		if p.failed != nil || len(p.fn) == 0 {
+			continue
+		}
+		switch p.name {
+		case r.nameOf(roleLean):
+			lean = p
+		case goFloorName:
+			goFloor = p
+		}
+	}
+	if fl == nil || lean == nil || goFloor == nil {
+		return
+	}
+	startUp := median(goFloor.fn) - median(fl.fn)
+	rendering := median(lean.fn) - median(goFloor.fn)
+	after := median(lean.post) - median(fl.post)
+	w("\nWhat separates `%s` from the floor, by these medians: its run is %s longer than the shell script's, of which %s is what the %s pays too (starting a Go program and parsing the ResourceList with the fn SDK) and %s is clusterpair-fn's own work and start-up beyond that (decoding and validating the request, decrypting the two age files, loading the kubeconfig with clientcmd and checking it as Stork does, encoding the ClusterPair; initialising client-go, sops's age/PGP code and cobra, which the fn-SDK floor does not link); after it exits kustomize spends %s compared with the floor.\n",
+		lean.name, signed(median(lean.fn)-median(fl.fn)), signed(startUp), goFloorName, signed(rendering), signed(after))
 }
 
 // signed formats a difference of durations with its sign.
