@@ -46,6 +46,8 @@ type options struct {
 	skipGoBench     bool
 	skipKustomize   bool
 	fullMaxFleet    int
+	memorySizes     []int
+	memoryTimeout   time.Duration
 }
 
 func main() {
@@ -65,7 +67,15 @@ func main() {
 	flag.StringVar(&o.workspace, "workspace", "dist/bench", "binaries and inputs (relative to the repository)")
 	flag.BoolVar(&o.skipGoBench, "skip-go-bench", false, "skip the Go benchmarks")
 	flag.BoolVar(&o.skipKustomize, "skip-kustomize", false, "skip the kustomize comparison")
+	var memory string
+	flag.StringVar(&memory, "memory-fleet", "1000,10000", "fleet sizes at which the lean build always runs once, for its peak memory, even when its time rules it out above")
+	flag.DurationVar(&o.memoryTimeout, "memory-timeout", 10*time.Minute, "limit of a memory run")
 	flag.Parse()
+	for _, f := range strings.Split(memory, ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n > 0 {
+			o.memorySizes = append(o.memorySizes, n)
+		}
+	}
 	for _, f := range strings.Split(fleet, ",") {
 		if f = strings.TrimSpace(f); f == "" {
 			continue
@@ -282,6 +292,7 @@ func run(o options) error {
 		}
 		r.fleet = append(r.fleet, res)
 	}
+	r.memoryRuns(ctx, ready, env, o)
 
 	if !o.skipKustomize {
 		r.kustomize, r.kustomizeErr = kustomizeBench(ctx, repo, ws, ready, env, o)

@@ -153,7 +153,7 @@ func (r *report) markdown(repo string) string {
 	// Fleets.
 	if len(r.fleet) > 0 {
 		w("\n## Fleets: N requests in one ResourceList\n\n")
-		w("Each request in its own directory (`pairs/p00000/`, ...) with its own copy of the example's encrypted files, all in one ResourceList as kpt passes a package (no functionConfig). Runs per size: %d up to 100, %d up to 1,000, %d above; a run over %s is killed, and a program is not run at a size where its time at the previous size, scaled quadratically, would pass that limit.\n\n",
+		w("Each request in its own directory (`pairs/p00000/`, ...) with its own copy of the example's encrypted files, all in one ResourceList as kpt passes a package (no functionConfig). Runs per size: %d up to 100, %d up to 1,000, %d above; a run over %s is killed, and a program is not run at a size where its time at the previous size, extrapolated with the growth it showed between the two sizes before (at least linear), would pass that limit. The lean build is then still run once at the memory sizes, with a longer limit, for its peak memory (table below).\n\n",
 			r.opts.fleetRunsSmall, r.opts.fleetRunsMedium, r.opts.fleetRunsLarge, r.opts.timeout)
 		w("| requests | binary | runs | min | median | max | CPU (median) | per request | peak RSS |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|\n")
 		perReq := map[string]map[int]time.Duration{}
