@@ -6,8 +6,9 @@
 //
 // All or nothing: when any request has an error, no rendered object is added
 // to the output and Process returns an error, so the command exits non-zero.
-// Requests always stay in the output, marked local-config (kpt deletes the
-// file of an item a function drops; kustomize leaves local-config objects out
-// of its build). Rendered objects are upserted, so running twice never
-// duplicates them.
+// Requests stay in the output, marked local-config (kpt deletes the file of
+// an item a function drops; kustomize leaves local-config objects out of its
+// build), except in a successful kustomize generator run, which returns only
+// what it rendered (see generatorConfigItem). Rendered objects are upserted,
+// so running twice never duplicates them.
 package fn

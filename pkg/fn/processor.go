@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
@@ -99,24 +100,26 @@ func (p *Processor) Process(rl *sdk.ResourceList) error {
 	// Requests render in parallel (they share nothing but the per-directory
 	// resolvers, which are safe for concurrent use); their results keep the
 	// requests' order, so the output does not depend on scheduling.
+	// This goroutine is one of the workers: a single request renders on its
+	// already grown stack, without a new goroutine's stack growth.
 	outputs := make([]rendered, len(requests))
-	next := make(chan int)
+	var next atomic.Int64
+	work := func() {
+		for i := int(next.Add(1) - 1); i < len(requests); i = int(next.Add(1) - 1) {
+			objects, findings := p.renderSafely(r, requests[i])
+			outputs[i] = rendered{req: requests[i], objects: objects, findings: findings}
+			r.done(requests[i].dir)
+		}
+	}
 	var wg sync.WaitGroup
-	for w := 0; w < min(runtime.GOMAXPROCS(0), len(requests)); w++ {
+	for w := 1; w < min(runtime.GOMAXPROCS(0), len(requests)); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
-				objects, findings := p.renderSafely(r, requests[i])
-				outputs[i] = rendered{req: requests[i], objects: objects, findings: findings}
-				r.done(requests[i].dir)
-			}
+			work()
 		}()
 	}
-	for i := range requests {
-		next <- i
-	}
-	close(next)
+	work()
 	wg.Wait()
 
 	// A lean build hands the whole run over before reporting anything, so

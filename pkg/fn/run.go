@@ -15,7 +15,9 @@ const MaxInputSize = 64 << 20
 // Run reads a ResourceList from in, processes it and writes the resulting
 // ResourceList to out: with the rendered objects on success, with the input
 // items unchanged plus error results on failure (then the error is
-// ErrFailed and the caller must exit non-zero).
+// ErrFailed and the caller must exit non-zero). A successful kustomize
+// generator run returns only the rendered objects, without the copy of the
+// request kustomize passes as the only item (see generatorConfigItem).
 func Run(p *Processor, in io.Reader, out io.Writer) error {
 	data, err := io.ReadAll(io.LimitReader(in, MaxInputSize+1))
 	if err != nil {
@@ -28,9 +30,14 @@ func Run(p *Processor, in io.Reader, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("reading the ResourceList from stdin: %w", err)
 	}
+	config := generatorConfigItem(rl)
 	procErr := p.Process(rl)
 	if procErr != nil && !errors.Is(procErr, ErrFailed) {
 		return procErr // includes secrets.ErrNeedsFullSOPS: nothing is written
+	}
+	if procErr == nil && config != nil {
+		// A kustomize generator returns only what it generated.
+		rl.Items = withoutItem(rl.Items, config)
 	}
 	// Buffered whole, so that a failure half-way writes nothing.
 	var encoded bytes.Buffer

@@ -1,13 +1,14 @@
 // Command compare is the whole-process benchmark of `make bench`. It builds
 // the do-nothing fn-SDK function (the floor), the current clusterpair-fn and
-// the lean prototype, checks that the two renderers print the same bytes,
+// the lean build, checks that the two renderers print the same bytes,
 // then times them side by side with interleaved repetitions: one request
-// (examples/kustomize), fleets of 10/100/1,000/5,000 requests in one
-// ResourceList, and `kustomize build` of the example against a trivial exec
-// generator printing the pre-rendered pair. It also runs the Go benchmarks
-// of the hot paths and writes docs/benchmarks.md.
+// (examples/kustomize), fleets of 10/100/1,000/10,000 requests in one
+// ResourceList (time and peak memory), and `kustomize build` of the example
+// against a floor generator printing only the pre-rendered pair, with the
+// split of a build into before/during/after the generator. It also runs the
+// Go benchmarks of the hot paths and writes docs/benchmarks.md.
 //
-//	go run ./hack/bench/compare [-runs 30] [-fleet 10,100,1000,5000] [-out docs/benchmarks.md]
+//	go run ./hack/bench/compare [-runs 30] [-fleet 10,100,1000,10000] [-out docs/benchmarks.md]
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,6 +46,8 @@ type options struct {
 	skipGoBench     bool
 	skipKustomize   bool
 	fullMaxFleet    int
+	memorySizes     []int
+	memoryTimeout   time.Duration
 }
 
 func main() {
@@ -51,7 +55,7 @@ func main() {
 	var fleet string
 	flag.IntVar(&o.runs, "runs", 30, "interleaved runs of each binary for one request")
 	flag.IntVar(&o.warmup, "warmup", 3, "unrecorded warm-up rounds")
-	flag.StringVar(&fleet, "fleet", "10,100,1000,5000", "fleet sizes (requests in one ResourceList)")
+	flag.StringVar(&fleet, "fleet", "10,100,1000,10000", "fleet sizes (requests in one ResourceList)")
 	flag.IntVar(&o.fleetRunsSmall, "fleet-runs-small", 10, "runs per fleet size up to 100")
 	flag.IntVar(&o.fleetRunsMedium, "fleet-runs-medium", 3, "runs per fleet size up to 1,000")
 	flag.IntVar(&o.fleetRunsLarge, "fleet-runs-large", 1, "runs per larger fleet size")
@@ -63,7 +67,15 @@ func main() {
 	flag.StringVar(&o.workspace, "workspace", "dist/bench", "binaries and inputs (relative to the repository)")
 	flag.BoolVar(&o.skipGoBench, "skip-go-bench", false, "skip the Go benchmarks")
 	flag.BoolVar(&o.skipKustomize, "skip-kustomize", false, "skip the kustomize comparison")
+	var memory string
+	flag.StringVar(&memory, "memory-fleet", "1000,10000", "fleet sizes at which the lean build always runs once, for its peak memory, even when its time rules it out above")
+	flag.DurationVar(&o.memoryTimeout, "memory-timeout", 10*time.Minute, "limit of a memory run")
 	flag.Parse()
+	for _, f := range strings.Split(memory, ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n > 0 {
+			o.memorySizes = append(o.memorySizes, n)
+		}
+	}
 	for _, f := range strings.Split(fleet, ",") {
 		if f = strings.TrimSpace(f); f == "" {
 			continue
@@ -112,7 +124,7 @@ type report struct {
 	probes       []*series
 	probeBins    []*binary
 	fleet        []fleetResult
-	kustomize    []*series
+	kustomize    *kustomizeResult
 	kustomizeErr error
 	goBench      []benchGroup
 	image        string
@@ -211,13 +223,14 @@ func run(o options) error {
 		r.probes, r.probeBins = interleave(ctx, names, jobs, o.warmup, o.runs, o.timeout), probeBins
 	}
 
-	// Fleets. A program whose time at the previous size, scaled
-	// quadratically (what a per-item scan of the ResourceList costs), would
-	// pass the limit is not run at the next size.
+	// Fleets. A program whose time at the previous size, extrapolated with
+	// the growth it showed between the two sizes before (at least linear),
+	// would pass the limit is not run at the next size.
 	stopped := map[string]bool{}
 	skipNote := map[string]string{}
 	last := map[string]time.Duration{}
-	lastN := 0
+	before := map[string]time.Duration{}
+	lastN, beforeN := 0, 0
 	for _, n := range o.fleetSizes {
 		dir := filepath.Join(ws, fmt.Sprintf("fleet-%d", n))
 		in, err := workload.Fleet(repo, dir, n)
@@ -242,10 +255,10 @@ func run(o options) error {
 				continue
 			}
 			if prev := last[b.name]; prev > 0 && lastN > 0 {
-				f := float64(n) / float64(lastN)
-				if est := time.Duration(float64(prev) * f * f); est > o.timeout {
+				k := growthExponent(before[b.name], beforeN, prev, lastN)
+				if est := time.Duration(float64(prev) * math.Pow(float64(n)/float64(lastN), k)); est > o.timeout {
 					stopped[b.name] = true
-					skipNote[b.name] = fmt.Sprintf("not run: %s at %d requests extrapolates (quadratically) to about %s, over the %s limit", fmtDur(prev), lastN, est.Round(time.Second), o.timeout)
+					skipNote[b.name] = fmt.Sprintf("not run: %s at %d requests extrapolates (growth n^%.1f) to about %s, over the %s limit", fmtDur(prev), lastN, k, est.Round(time.Second), o.timeout)
 					continue
 				}
 			}
@@ -267,10 +280,11 @@ func run(o options) error {
 				skipNote[s.name] = "not run: over the limit at a smaller size"
 			}
 			if len(s.samples) > 0 {
+				before[s.name] = last[s.name]
 				last[s.name] = median(s.walls())
 			}
 		}
-		lastN = n
+		beforeN, lastN = lastN, n
 		for _, b := range ready {
 			if stopped[b.name] && !contains(names, b.name) {
 				res.series = append(res.series, &series{name: b.name, note: skipNote[b.name]})
@@ -278,6 +292,7 @@ func run(o options) error {
 		}
 		r.fleet = append(r.fleet, res)
 	}
+	r.memoryRuns(ctx, ready, env, o)
 
 	if !o.skipKustomize {
 		r.kustomize, r.kustomizeErr = kustomizeBench(ctx, repo, ws, ready, env, o)
@@ -299,6 +314,15 @@ func run(o options) error {
 	}
 	logf("wrote %s in %s", relTo(repo, out), r.elapsed.Round(time.Second))
 	return nil
+}
+
+// growthExponent is k in t ∝ n^k between two sizes, at least 1 (linear);
+// with one size known, 2 (what a per-item scan of the ResourceList costs).
+func growthExponent(t0 time.Duration, n0 int, t1 time.Duration, n1 int) float64 {
+	if t0 <= 0 || n0 <= 0 || n1 <= n0 {
+		return 2
+	}
+	return max(1, math.Log(float64(t1)/float64(t0))/math.Log(float64(n1)/float64(n0)))
 }
 
 func contains(list []string, s string) bool {
