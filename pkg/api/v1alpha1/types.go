@@ -54,6 +54,10 @@ type ClusterPairRequestSpec struct {
 	// Output controls how rendered objects are emitted: SOPS-encrypted for
 	// Flux and in-place kpt renders, or explicitly in plaintext.
 	Output *Output `json:"output,omitempty"`
+	// CredentialExpiryWarning is how long before the destination credential
+	// expires a render warns (a Go duration such as 720h; 0 turns the warning
+	// off); default 720h (30 days). An expired credential is always an error.
+	CredentialExpiryWarning string `json:"credentialExpiryWarning,omitempty"`
 }
 
 // Destination is the destination cluster.
