@@ -48,6 +48,7 @@ enc "$DEMO" kubeconfig-nocontext.yaml $T/kubeconfig-nocontext.yaml
 enc "$DEMO" kubeconfig-twoauth.yaml $T/kubeconfig-twoauth.yaml
 enc "$DEMO" kubeconfig-expired.yaml $T/kubeconfig-expired.yaml
 enc "$DEMO" kubeconfig-keymismatch.yaml $T/kubeconfig-keymismatch.yaml
+enc "$DEMO" kubeconfig-jwt.yaml $T/kubeconfig-jwt.yaml
 enc "$OTHER" kubeconfig.yaml $T/kubeconfig-otherkey.yaml
 enc "$DEMO" token.txt $T/token.enc
 enc "$DEMO" token-ws.txt $T/token-ws.enc
