@@ -58,6 +58,7 @@ enc "$DEMO" px.env $T/px.env
 enc "$DEMO" source-kubeconfig.yaml $T/source-kubeconfig.yaml
 enc "$DEMO" source-token.txt $T/source-token.enc
 enc "$DEMO" objectstore.yaml $T/objectstore.yaml
+enc "$DEMO" azure-sp.yaml $T/azure-sp.yaml
 enc "$DEMO" gcp-key.json $T/gcp-key.json
 enc "$DEMO" gcp-key-incomplete.json $T/gcp-key-incomplete.json
 cp "$work/px-plain.txt" $T/token-plaintext.txt

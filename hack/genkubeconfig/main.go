@@ -206,6 +206,7 @@ func run(dir string) error {
 		"objectstore.yaml": "s3:\n  accessKeyID: AKIA" + strings.ToUpper(token()[:16]) + "\n  secretAccessKey: " + token() + "\n" +
 			"azure:\n  accountKey: " + token() + token() + "==\n" + "encryptionKey: enc-" + token() + "\n",
 		"source-token.txt": "px-source-" + token() + "\n",
+		"azure-sp.yaml":    "clientSecret: sp~" + token() + "\n",
 		"token.txt":        "px-" + token() + "\n",
 		"secrets.yaml":     "portworx:\n  token: px-" + token() + "\n  endpoint: px.destination.example.com\n",
 		"token-ws.txt":     "px-" + token() + " trailing-part\n",

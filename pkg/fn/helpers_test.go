@@ -40,6 +40,7 @@ func fixtureSecrets(t *testing.T) []string {
 	add(secrets.Ref{File: "objectstore.yaml", Key: "azure.accountKey"})
 	add(secrets.Ref{File: "objectstore.yaml", Key: "encryptionKey"})
 	add(secrets.Ref{File: "gcp-key.json", Key: "private_key_id"})
+	add(secrets.Ref{File: "azure-sp.yaml", Key: "clientSecret"})
 	for _, f := range []string{"kubeconfig.yaml", "kubeconfig-insecure.yaml", "kubeconfig-twoauth.yaml", "kubeconfig-expired.yaml", "source-kubeconfig.yaml", "kubeconfig-jwt.yaml"} {
 		v, err := res.Resolve(secrets.Ref{File: f})
 		if err != nil {
