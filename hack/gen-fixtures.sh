@@ -48,6 +48,7 @@ enc "$DEMO" kubeconfig-nocontext.yaml $T/kubeconfig-nocontext.yaml
 enc "$DEMO" kubeconfig-twoauth.yaml $T/kubeconfig-twoauth.yaml
 enc "$DEMO" kubeconfig-expired.yaml $T/kubeconfig-expired.yaml
 enc "$DEMO" kubeconfig-keymismatch.yaml $T/kubeconfig-keymismatch.yaml
+enc "$DEMO" kubeconfig-jwt.yaml $T/kubeconfig-jwt.yaml
 enc "$OTHER" kubeconfig.yaml $T/kubeconfig-otherkey.yaml
 enc "$DEMO" token.txt $T/token.enc
 enc "$DEMO" token-ws.txt $T/token-ws.enc
@@ -57,6 +58,7 @@ enc "$DEMO" px.env $T/px.env
 enc "$DEMO" source-kubeconfig.yaml $T/source-kubeconfig.yaml
 enc "$DEMO" source-token.txt $T/source-token.enc
 enc "$DEMO" objectstore.yaml $T/objectstore.yaml
+enc "$DEMO" azure-sp.yaml $T/azure-sp.yaml
 enc "$DEMO" gcp-key.json $T/gcp-key.json
 enc "$DEMO" gcp-key-incomplete.json $T/gcp-key-incomplete.json
 cp "$work/px-plain.txt" $T/token-plaintext.txt

@@ -19,13 +19,18 @@ import (
 // errCheckFailed is returned when a pair failed a check; the report says which.
 var errCheckFailed = errors.New("check failed")
 
+// errCredentialsExpiring is returned by --expiring-within when a pair's
+// credentials expire inside the window.
+var errCredentialsExpiring = errors.New("credentials expire soon")
+
 func newCheckCommand() *cobra.Command {
 	var (
-		side      string
-		live      bool
-		allowExec bool
-		timeout   time.Duration
-		allow     []string
+		side           string
+		live           bool
+		allowExec      bool
+		timeout        time.Duration
+		expiringWithin time.Duration
+		allow          []string
 	)
 	cmd := &cobra.Command{
 		Use:   "check [DIR|FILE...]",
@@ -59,14 +64,25 @@ check is skipped (the report says so) unless --allow-exec is given. With
 USER, LOGNAME, LANG, LC_ALL, LC_CTYPE, LC_MESSAGES, TZ, TMPDIR, SSL_CERT_FILE
 and SSL_CERT_DIR (plus the kubeconfig's own exec env): no SOPS_*, VAULT_*,
 cloud credentials, ARGOCD_*, KUBECONFIG or proxy settings. It still runs as
-your user and can read your files.`,
+your user and can read your files.
+
+The EXPIRES column is the earliest known expiry of each pair's credentials
+(client certificate, JWT token, CA bundle; "unknown" for opaque tokens and
+exec plugins). --expiring-within DURATION (e.g. 720h) also exits non-zero
+when any pair's credentials expire inside that window: run it on a schedule
+in CI, as the DR canary (Stork keeps showing a pair Ready while every
+migration fails on an expired credential).`,
 		Example: `  clusterpair-fn check                      # every request under .
   clusterpair-fn check --live pairs/dr-west  # and reach the destination
   clusterpair-fn check --live --allow-exec pairs/eks  # also run exec plugins, scrubbed
-  CLUSTERPAIR_SIDE=source clusterpair-fn check clusters/`,
+  CLUSTERPAIR_SIDE=source clusterpair-fn check clusters/
+  clusterpair-fn check --expiring-within 720h pairs/   # scheduled: fail 30 days ahead`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				args = []string{"."}
+			}
+			if expiringWithin < 0 {
+				return fmt.Errorf("--expiring-within %s is negative", expiringWithin)
 			}
 			chosen, err := resolveSide(side, os.Getenv)
 			if err != nil {
@@ -99,6 +115,15 @@ your user and can read your files.`,
 			if report.Failed() {
 				return fmt.Errorf("%w: see the report above", errCheckFailed)
 			}
+			if expiringWithin > 0 {
+				now := time.Now()
+				if err := report.WriteExpiring(cmd.OutOrStdout(), now, expiringWithin); err != nil {
+					return err
+				}
+				if n := len(report.ExpiringWithin(now, expiringWithin)); n > 0 {
+					return fmt.Errorf("%w: %d pair(s) within %s", errCredentialsExpiring, n, expiringWithin)
+				}
+			}
 			return nil
 		},
 	}
@@ -108,6 +133,7 @@ your user and can read your files.`,
 	addKeyPolicyFlag(cmd.Flags(), &allow)
 	cmd.Flags().DurationVar(&timeout, "timeout", check.DefaultTimeout, "time limit of each live check")
 	cmd.AddCommand(newLiveProbeCommand())
+	cmd.Flags().DurationVar(&expiringWithin, "expiring-within", 0, "also fail when any pair's credentials expire within this duration (e.g. 720h); 0: off")
 	return cmd
 }
 

@@ -142,7 +142,7 @@ func TestNewThenCheckLive(t *testing.T) {
 		t.Fatalf("check --live: %v\n%s%s", err, out, stderr)
 	}
 	row := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(filepath.Join(dir, "clusterpair.yaml")) + `\s+app/dr-live\s+source\s+` + regexp.QuoteMeta(d.url) +
-		`\s+async-dr\s+` + regexp.QuoteMeta(fmt.Sprintf("127.0.0.1:%d", d.pxPort)) + `\s+1 warning\s+passed\s+passed$`)
+		`\s+async-dr\s+` + regexp.QuoteMeta(fmt.Sprintf("127.0.0.1:%d", d.pxPort)) + `\s+\d{4}-\d\d-\d\d\s+1 warning\s+passed\s+passed$`)
 	if !row.MatchString(out) {
 		t.Errorf("check --live table:\n%s", out)
 	}

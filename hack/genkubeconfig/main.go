@@ -11,6 +11,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
@@ -143,6 +144,18 @@ func run(dir string) error {
 		return err
 	}
 
+	// A bound service-account token (a JWT, as a TokenRequest returns it)
+	// whose exp claim is a fixed date, for the expiry goldens. The signature
+	// is random bytes: nothing verifies it offline.
+	jwtCfg := clientcmdapi.NewConfig()
+	jwtCfg.Clusters["destination"] = &clientcmdapi.Cluster{Server: "https://destination.example.com:6443", CertificateAuthorityData: ca}
+	jwtCfg.AuthInfos["clusterpair-sa"] = &clientcmdapi.AuthInfo{Token: demoJWT(time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC))}
+	jwtCfg.Contexts["destination"] = &clientcmdapi.Context{Cluster: "destination", AuthInfo: "clusterpair-sa"}
+	jwtCfg.CurrentContext = "destination"
+	if err := writeKC("kubeconfig-jwt.yaml", jwtCfg); err != nil {
+		return err
+	}
+
 	// The source cluster, for reverse pairs.
 	srcCA, srcCACert, srcCAKey, err := newCA("demo-source-ca")
 	if err != nil {
@@ -193,6 +206,7 @@ func run(dir string) error {
 		"objectstore.yaml": "s3:\n  accessKeyID: AKIA" + strings.ToUpper(token()[:16]) + "\n  secretAccessKey: " + token() + "\n" +
 			"azure:\n  accountKey: " + token() + token() + "==\n" + "encryptionKey: enc-" + token() + "\n",
 		"source-token.txt": "px-source-" + token() + "\n",
+		"azure-sp.yaml":    "clientSecret: sp~" + token() + "\n",
 		"token.txt":        "px-" + token() + "\n",
 		"secrets.yaml":     "portworx:\n  token: px-" + token() + "\n  endpoint: px.destination.example.com\n",
 		"token-ws.txt":     "px-" + token() + " trailing-part\n",
@@ -204,6 +218,16 @@ func run(dir string) error {
 		}
 	}
 	return nil
+}
+
+// demoJWT returns a JWS shaped like a Kubernetes bound service-account
+// token expiring at exp, with a random (invalid) signature.
+func demoJWT(exp time.Time) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	sig := make([]byte, 64)
+	_, _ = rand.Read(sig)
+	claims := fmt.Sprintf(`{"aud":["https://kubernetes.default.svc.cluster.local"],"exp":%d,"iat":%d,"iss":"https://kubernetes.default.svc.cluster.local","sub":"system:serviceaccount:kube-system:clusterpair-demo"}`, exp.Unix(), exp.Add(-365*24*time.Hour).Unix())
+	return enc([]byte(`{"alg":"RS256","kid":"demo"}`)) + "." + enc([]byte(claims)) + "." + enc(sig)
 }
 
 func newCA(cn string) ([]byte, *x509.Certificate, *ecdsa.PrivateKey, error) {

@@ -49,6 +49,10 @@ type Pair struct {
 	Storage string
 	// Rendered is true when the function rendered the pair.
 	Rendered bool
+	// Expires is the earliest known expiry of the pair's credentials (the
+	// rendered pair's fn.clusterpair.dev/credentials-expire); zero when
+	// unknown or not rendered.
+	Expires time.Time
 	// Findings are the function's results for this request and side.
 	Findings []Finding
 	// Live are the live checks, when they were asked for.
@@ -168,6 +172,7 @@ func (p *Pair) readPair(rl *sdk.ResourceList, dec secrets.Decryptor) {
 		return
 	}
 	p.Name = obj.GetNamespace() + "/" + obj.GetName()
+	p.Expires = expiresOf(obj)
 	data := []byte(obj.String())
 	if _, encrypted, _ := obj.NestedSubObject("sops"); encrypted {
 		doc, err := dec.Decrypt("the rendered ClusterPair", data, secrets.FormatYAML)

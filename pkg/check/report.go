@@ -11,13 +11,13 @@ import (
 // live check below it, and a summary line.
 func (r *Report) Write(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	header := "REQUEST\tPAIR\tSIDE\tDESTINATION\tMODE\tSTORAGE\tRESULT"
+	header := "REQUEST\tPAIR\tSIDE\tDESTINATION\tMODE\tSTORAGE\tEXPIRES\tRESULT"
 	if r.Live {
 		header += "\tAPI SERVER\tPORTWORX"
 	}
 	fmt.Fprintln(tw, header)
 	for _, p := range r.Pairs {
-		row := []string{p.Request.Path, p.Name, string(p.Side), orDash(p.Server), orDash(p.Mode), orDash(p.Storage), p.result()}
+		row := []string{p.Request.Path, p.Name, string(p.Side), orDash(p.Server), orDash(p.Mode), orDash(p.Storage), p.expiresColumn(), p.result()}
 		if r.Live {
 			row = append(row, p.liveStatus(CheckAPIServer), p.liveStatus(CheckPortworx))
 		}

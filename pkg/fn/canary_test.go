@@ -3,12 +3,14 @@ package fn_test
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
 
@@ -55,6 +57,14 @@ contexts:
 current-context: x
 `
 
+// jwtWithExp returns the header and payload of a JWT expiring at exp, and
+// the dot before its signature: the scenario appends the canary as the
+// signature, so that the whole token must stay out of every message.
+func jwtWithExp(exp time.Time) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(`{"alg":"RS256"}`)) + "." + enc([]byte(fmt.Sprintf(`{"sub":"canary","exp":%d}`, exp.Unix()))) + "."
+}
+
 // TestCanarySecretsNeverLeak plants unique markers in every kind of secret
 // input and drives every error and warning path that touches them: no
 // marker may reach stderr or the results, nor stdout of a failing run.
@@ -80,6 +90,9 @@ func TestCanarySecretsNeverLeak(t *testing.T) {
 		{name: "exec env holds a secret", kubeconfig: strings.Replace(goodKubeconfig, "{token: %s}", "{exec: {apiVersion: client.authentication.k8s.io/v1, command: aws, env: [{name: AWS_SECRET_ACCESS_KEY, value: %s}]}}", 1), tokenYAML: "token: ok-token\n"},
 		{name: "missing key lists names only", kubeconfig: fmt.Sprintf(goodKubeconfig, "kctoken-ok"), tokenYAML: "tokn: %s\n", wantErr: true},
 		{name: "context missing lists names only", kubeconfig: fmt.Sprintf(goodKubeconfig, "%s"), tokenYAML: "token: ok-token\n", extraSpec: "      context: nope\n", wantErr: true},
+		{name: "expired JWT token", kubeconfig: fmt.Sprintf(goodKubeconfig, jwtWithExp(time.Unix(1000000000, 0))+"%s"), tokenYAML: "token: ok-token\n", wantErr: true},
+		{name: "JWT token expiring soon", kubeconfig: fmt.Sprintf(goodKubeconfig, jwtWithExp(time.Now().Add(72*time.Hour))+"%s"), tokenYAML: "token: ok-token\n"},
+		{name: "azure client secret with whitespace", kubeconfig: fmt.Sprintf(goodKubeconfig, "kctoken-ok"), tokenYAML: "token: ok-token\nazkey: ok-account-key\nazsp: \"%s inner space\"\n", wantErr: true},
 		{name: "google key without private key", kubeconfig: fmt.Sprintf(goodKubeconfig, "kctoken-ok"), tokenYAML: "token: ok-token\ngcp: '{\"type\": \"service_account\", \"project_id\": \"p\", \"client_email\": \"%s\"}'\n", wantErr: true},
 	}
 	for _, sc := range scenarios {
@@ -97,6 +110,9 @@ func TestCanarySecretsNeverLeak(t *testing.T) {
 			key := "token"
 			req := "apiVersion: fn.clusterpair.dev/v1alpha1\nkind: ClusterPairRequest\nmetadata: {name: c, namespace: app}\nspec:\n  mode: async-dr\n  destination:\n    kubeconfig:\n      file: kc.yaml\n      key: kubeconfig\n" + sc.extraSpec +
 				"  storage:\n    ip: px.example.com\n    token: {file: secrets.yaml, key: " + key + "}\n"
+			if strings.Contains(sc.tokenYAML, "azsp:") {
+				req += "  objectStore:\n    provider: azure\n    bucket: px-b\n    azure: {accountName: pxdr, resourceGroup: rg, accountKey: {file: secrets.yaml, key: azkey}, servicePrincipal: {tenantID: 72f988bf-86f1-41af-91ab-2d7cd011db47, subscriptionID: 0b1f6471-1bf0-4dda-aec3-cb9272f09590, clientID: 04b07795-8ddb-461a-bbee-02f9e1bf7b46, clientSecret: {file: secrets.yaml, key: azsp}}}\n"
+			}
 			if strings.Contains(sc.tokenYAML, "gcp:") {
 				req += "  objectStore:\n    provider: google\n    bucket: px-b\n    google: {projectID: demo-project-1, accountKey: {file: secrets.yaml, key: gcp}}\n"
 			}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
 
@@ -20,7 +21,8 @@ import (
 // generator: the request is the functionConfig and a local-config copy of it
 // is the only item. The case directory holds request.yaml and, optionally, a
 // file "key" naming the age key available (demo, other or none; default
-// demo) and a file "side" selecting the side of a bidirectional pair. The function's stdout and stderr are compared with expected.yaml and
+// demo), a file "side" selecting the side of a bidirectional pair and a file
+// "now" fixing the render time (RFC 3339; default: the real clock). The function's stdout and stderr are compared with expected.yaml and
 // expected.stderr (UPDATE_GOLDEN=1 rewrites them). Every case is also checked
 // for leaks: no plaintext secret of any fixture may appear on stderr, in the
 // results, or anywhere on stdout of a failing case.
@@ -86,6 +88,13 @@ func runCase(t *testing.T, dir string) (string, string, error) {
 	input := generatorInput(t, request)
 	var stdout, stderr bytes.Buffer
 	p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: work, Log: &stderr, Side: transform.Side(readOptional(t, dir, "side"))}
+	if now := readOptional(t, dir, "now"); now != "" {
+		at, err := time.Parse(time.RFC3339, now)
+		if err != nil {
+			t.Fatalf("case %s: now: %v", dir, err)
+		}
+		p.Now = func() time.Time { return at }
+	}
 	runErr := fn.Run(p, bytes.NewReader(input), &stdout)
 	// Messages may name the directory; make goldens independent of it.
 	norm := func(s string) string { return strings.ReplaceAll(s, work, "$WORK") }

@@ -40,7 +40,8 @@ func fixtureSecrets(t *testing.T) []string {
 	add(secrets.Ref{File: "objectstore.yaml", Key: "azure.accountKey"})
 	add(secrets.Ref{File: "objectstore.yaml", Key: "encryptionKey"})
 	add(secrets.Ref{File: "gcp-key.json", Key: "private_key_id"})
-	for _, f := range []string{"kubeconfig.yaml", "kubeconfig-insecure.yaml", "kubeconfig-twoauth.yaml", "kubeconfig-expired.yaml", "source-kubeconfig.yaml"} {
+	add(secrets.Ref{File: "azure-sp.yaml", Key: "clientSecret"})
+	for _, f := range []string{"kubeconfig.yaml", "kubeconfig-insecure.yaml", "kubeconfig-twoauth.yaml", "kubeconfig-expired.yaml", "source-kubeconfig.yaml", "kubeconfig-jwt.yaml"} {
 		v, err := res.Resolve(secrets.Ref{File: f})
 		if err != nil {
 			t.Fatalf("decrypting fixture %s: %v", f, err)
@@ -53,6 +54,10 @@ func fixtureSecrets(t *testing.T) []string {
 			for _, s := range []string{u.Token, u.Password, string(u.ClientKeyData)} {
 				if s != "" {
 					out = append(out, s)
+				}
+				// A JWT's payload alone must not leak either.
+				if parts := strings.Split(s, "."); len(parts) == 3 {
+					out = append(out, parts[1])
 				}
 			}
 		}

@@ -211,6 +211,9 @@ func resolveSecrets(res *secrets.Resolver, cpr *v1alpha1.ClusterPairRequest, sid
 			in.ObjectStore.SecretAccessKey = get("spec.objectStore.s3.secretAccessKey", o.S3.SecretAccessKey)
 		case o.Azure != nil:
 			in.ObjectStore.AzureAccountKey = get("spec.objectStore.azure.accountKey", o.Azure.AccountKey)
+			if sp := o.Azure.ServicePrincipal; sp != nil {
+				in.ObjectStore.AzureClientSecret = get("spec.objectStore.azure.servicePrincipal.clientSecret", sp.ClientSecret)
+			}
 		case o.Google != nil:
 			in.ObjectStore.GoogleAccountKey = get("spec.objectStore.google.accountKey", o.Google.AccountKey)
 		}

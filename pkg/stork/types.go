@@ -151,6 +151,19 @@ type BackupLocation struct {
 	Kind       string             `json:"kind"`
 	Metadata   ObjectMeta         `json:"metadata"`
 	Location   BackupLocationItem `json:"location"`
+	// Cluster is set only for an Azure service principal, which Stork reads
+	// from the Secret named by cluster.secretConfig.
+	Cluster *BackupLocationCluster `json:"cluster,omitempty"`
+}
+
+// BackupLocationCluster is the cluster item of a BackupLocation: cloud
+// credentials Stork reads from the Secret named by SecretConfig.
+type BackupLocationCluster struct {
+	Type         string `json:"type"`
+	SecretConfig string `json:"secretConfig"`
+	// AzureClusterConfig must be present (empty) with type azure: Stork
+	// fills it from the Secret and would dereference a missing one.
+	AzureClusterConfig *struct{} `json:"azureClusterConfig,omitempty"`
 }
 
 // BackupLocationItem is the location of a BackupLocation. Everything but the

@@ -82,7 +82,7 @@ func TestStorkConfigCertificateChecks(t *testing.T) {
 		{name: "CA not PEM", mut: ca([]byte("definitely not a certificate")), sev: diag.Error, subs: []string{`cluster "dest-cluster" certificate-authority-data is not a PEM certificate bundle`, "no PEM certificate found"}},
 		{name: "CA holds a key block", mut: ca(p.keyPEM), sev: diag.Error, subs: []string{"not a PEM certificate bundle", `"EC PRIVATE KEY" block`}},
 		{name: "CA block does not parse", mut: ca(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("garbage")})), sev: diag.Error, subs: []string{"a certificate does not parse"}},
-		{name: "CA expired", mut: ca(expiredCA), sev: diag.Error, subs: []string{"holds only expired certificates", now.Add(-10 * day).Format(time.DateOnly)}},
+		{name: "CA expired", mut: ca(expiredCA), sev: diag.Error, subs: []string{`cluster "dest-cluster" certificate-authority-data (its last certificate) expired on ` + now.Add(-10*day).Format(time.DateOnly), "Stork could not verify the destination"}},
 		{name: "CA expired but no render time", mut: ca(expiredCA), zeroNow: true},
 		{name: "key does not match certificate", mut: pair(p.certPEM, fineKey), sev: diag.Error, subs: []string{`user "dest-user" client-certificate-data and client-key-data are not a usable pair`}},
 		{name: "client certificate expired", mut: pair(expiredCert, expiredKey), sev: diag.Error, subs: []string{`client certificate (subject "stork-old") expired on ` + expiredOn.Format(time.DateOnly)}},

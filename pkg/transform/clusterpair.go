@@ -100,6 +100,8 @@ func RenderSide(req *v1alpha1.ClusterPairRequest, side Side, secrets Secrets) (*
 		Context: kc.Context,
 		Server:  kc.Server,
 		Now:     secrets.Now,
+
+		ExpiryWarning: spec.ExpiryWarningWindow(),
 	})
 	fs.Add(kfs...)
 
@@ -122,10 +124,14 @@ func RenderSide(req *v1alpha1.ClusterPairRequest, side Side, secrets Secrets) (*
 	if fs.HasErrors() {
 		return nil, fs
 	}
+	pairMeta := meta(name)
+	if exp, ok := CredentialsExpire(config); ok {
+		pairMeta.Annotations = map[string]string{AnnotationCredentialsExpire: FormatExpiry(exp.At)}
+	}
 	out.ClusterPair = &stork.ClusterPair{
 		APIVersion: stork.APIVersion,
 		Kind:       stork.ClusterPairKind,
-		Metadata:   meta(name),
+		Metadata:   pairMeta,
 		Spec: stork.ClusterPairSpec{
 			Config:          *config,
 			Options:         options,

@@ -146,7 +146,7 @@ func baseKubeconfig(t *testing.T, mut func(*clientcmdapi.Config)) []byte {
 }
 
 func testOptions() KubeconfigOptions {
-	return KubeconfigOptions{Field: testField, File: testFile}
+	return KubeconfigOptions{Field: testField, File: testFile, ExpiryWarning: 30 * 24 * time.Hour}
 }
 
 // findingsOf returns the findings of severity sev.

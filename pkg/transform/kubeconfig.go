@@ -24,8 +24,12 @@ type KubeconfigOptions struct {
 	Context string
 	// Server, if set, replaces the cluster's server URL.
 	Server string
-	// Now is the render time, for certificate validity; zero skips those checks.
+	// Now is the render time, for certificate validity and credential
+	// expiry; zero skips those checks.
 	Now time.Time
+	// ExpiryWarning is how long before a credential expires a warning is
+	// given; 0 gives none.
+	ExpiryWarning time.Duration
 }
 
 // StorkConfig loads a kubeconfig, keeps only the chosen context with its
@@ -96,6 +100,7 @@ func StorkConfig(kubeconfig []byte, opts KubeconfigOptions) (*stork.Config, diag
 	checkCluster(kctx.Cluster, cluster, opts.Field, serverField, errf, warnf)
 	checkUser(kctx.AuthInfo, user, opts.Field, errf, warnf)
 	checkCertificates(kctx.Cluster, cluster, kctx.AuthInfo, user, opts.Now, opts.Field, errf, warnf)
+	checkExpiry(credentialExpiries(kctx.Cluster, cluster, kctx.AuthInfo, user), opts.Now, opts.ExpiryWarning, opts.Field, errf, warnf)
 	if fs.HasErrors() {
 		return nil, fs
 	}

@@ -18,6 +18,8 @@ type ObjectStoreSecrets struct {
 	AccessKeyID, SecretAccessKey []byte
 	// AzureAccountKey is the Azure storage account key.
 	AzureAccountKey []byte
+	// AzureClientSecret is the Azure service principal's client secret.
+	AzureClientSecret []byte
 	// GoogleAccountKey is the Google service-account JSON key.
 	GoogleAccountKey []byte
 }
@@ -81,6 +83,12 @@ func objectStore(o *v1alpha1.ObjectStore, meta stork.ObjectMeta, in ObjectStoreS
 		if a.ResourceGroup != "" {
 			data["resourceGroupName"] = []byte(a.ResourceGroup)
 		}
+		if sp := a.ServicePrincipal; sp != nil {
+			data["tenantID"] = []byte(sp.TenantID)
+			data["subscriptionID"] = []byte(sp.SubscriptionID)
+			data["clientID"] = []byte(sp.ClientID)
+			data["clientSecret"] = secretLine("spec.objectStore.azure.servicePrincipal.clientSecret", sp.ClientSecret.File, in.AzureClientSecret)
+		}
 	case v1alpha1.ProviderGoogle:
 		g := o.Google
 		data["path"] = []byte(o.Bucket)
@@ -107,6 +115,9 @@ func objectStore(o *v1alpha1.ObjectStore, meta stork.ObjectMeta, in ObjectStoreS
 		Kind:       stork.BackupLocationKind,
 		Metadata:   meta,
 		Location:   stork.BackupLocationItem{Type: string(o.Provider), SecretConfig: meta.Name},
+	}
+	if o.Azure != nil && o.Azure.ServicePrincipal != nil {
+		bl.Cluster = &stork.BackupLocationCluster{Type: "azure", SecretConfig: meta.Name, AzureClusterConfig: &struct{}{}}
 	}
 	return meta.Name, secret, bl, fs
 }

@@ -11,6 +11,9 @@ const (
 
 // Default fills in the defaults of omitted optional fields. It is idempotent.
 func (r *ClusterPairRequest) Default() {
+	if r.Spec.CredentialExpiryWarning == "" {
+		r.Spec.CredentialExpiryWarning = DefaultCredentialExpiryWarning
+	}
 	defaultStorage(r.Spec.Storage)
 	if rev := r.Spec.Reverse; rev != nil {
 		defaultStorage(rev.Storage)

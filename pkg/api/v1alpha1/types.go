@@ -54,6 +54,10 @@ type ClusterPairRequestSpec struct {
 	// Output controls how rendered objects are emitted: SOPS-encrypted for
 	// Flux and in-place kpt renders, or explicitly in plaintext.
 	Output *Output `json:"output,omitempty"`
+	// CredentialExpiryWarning is how long before the destination credential
+	// expires a render warns (a Go duration such as 720h; 0 turns the warning
+	// off); default 720h (30 days). An expired credential is always an error.
+	CredentialExpiryWarning string `json:"credentialExpiryWarning,omitempty"`
 }
 
 // Destination is the destination cluster.
@@ -197,6 +201,24 @@ type AzureObjectStore struct {
 	Environment string `json:"environment,omitempty"`
 	// ResourceGroup of the storage account.
 	ResourceGroup string `json:"resourceGroup,omitempty"`
+	// ServicePrincipal is an Azure AD service principal Stork uses, in
+	// addition to the account key, for Azure management calls (the
+	// immutability policy of a container with object lock). Blob access
+	// always uses the account key.
+	ServicePrincipal *AzureServicePrincipal `json:"servicePrincipal,omitempty"`
+}
+
+// AzureServicePrincipal is an Azure AD application's client-secret
+// credential.
+type AzureServicePrincipal struct {
+	// TenantID is the Azure AD tenant (directory) ID, a GUID.
+	TenantID string `json:"tenantID"`
+	// SubscriptionID is the subscription of the storage account, a GUID.
+	SubscriptionID string `json:"subscriptionID"`
+	// ClientID is the application (client) ID, a GUID.
+	ClientID string `json:"clientID"`
+	// ClientSecret references the application's client secret.
+	ClientSecret SecretRef `json:"clientSecret"`
 }
 
 // GoogleObjectStore holds the settings of a Google Cloud Storage bucket.

@@ -39,6 +39,7 @@ func (r *ClusterPairRequest) Validate() diag.Findings {
 	if spec.Output != nil {
 		validateOutput(&fs, "spec.output", *spec.Output)
 	}
+	validateExpiryWarning(&fs, spec.CredentialExpiryWarning)
 	return fs
 }
 

@@ -175,6 +175,7 @@ func validateAzure(fs *diag.Findings, field string, o *ObjectStore) {
 		fs.Errorf(field+".azure.resourceGroup", "%q is not a valid resource group name", a.ResourceGroup)
 	}
 	validateSecretRef(fs, field+".azure.accountKey", a.AccountKey)
+	validateAzureServicePrincipal(fs, field+".azure", a)
 }
 
 func validateGoogle(fs *diag.Findings, field string, o *ObjectStore) {
