@@ -210,13 +210,17 @@ func describeRequest(p *Pair, req Request, side transform.Side) {
 		return
 	}
 	p.Mode = string(cpr.Spec.Mode)
-	kc, storage := cpr.Spec.Destination.Kubeconfig, cpr.Spec.Storage
-	if side == transform.SideDestination && cpr.Spec.Reverse != nil {
-		kc, storage = cpr.Spec.Reverse.Kubeconfig, cpr.Spec.Reverse.Storage
-		if cpr.Spec.Reverse.Name != "" {
-			p.Name = cpr.Metadata.Namespace + "/" + cpr.Spec.Reverse.Name
-		}
+	if side == "" {
+		side = transform.SideSource
 	}
+	view, ok := cpr.Side(side)
+	if !ok {
+		view, _ = cpr.Side(transform.SideSource)
+	}
+	if view.Name != "" && view.Name != cpr.Metadata.Name {
+		p.Name = Request{Namespace: cpr.Metadata.Namespace, Name: view.Name}.ID()
+	}
+	kc, storage := view.Kubeconfig, view.Storage
 	if kc.Server != "" {
 		p.Server = diag.RedactURL(kc.Server)
 	}

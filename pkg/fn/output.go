@@ -22,25 +22,6 @@ import (
 // readable for review, for kustomize and kpt, and for Flux.
 const EncryptedRegex = "^(spec|data|stringData)$"
 
-// outputFor returns the output settings of a side (the zero Output if none).
-func outputFor(cpr *v1alpha1.ClusterPairRequest, side transform.Side) v1alpha1.Output {
-	if side == transform.SideDestination && cpr.Spec.Reverse != nil && cpr.Spec.Reverse.Output != nil {
-		return *cpr.Spec.Reverse.Output
-	}
-	if cpr.Spec.Output != nil {
-		return *cpr.Spec.Output
-	}
-	return v1alpha1.Output{}
-}
-
-// outputField is the request field holding a side's output settings.
-func outputField(cpr *v1alpha1.ClusterPairRequest, side transform.Side) string {
-	if side == transform.SideDestination && cpr.Spec.Reverse != nil && cpr.Spec.Reverse.Output != nil {
-		return "spec.reverse.output"
-	}
-	return "spec.output"
-}
-
 // plaintextGuard refuses to render plaintext credentials where the output is
 // written back into the package (kpt render, which sets package-path),
 // unless the request explicitly allows it.

@@ -124,7 +124,8 @@ func (r *renderer) render(req request) ([]*sdk.KubeObject, diag.Findings) {
 		fs.Add(*f)
 		return nil, fs
 	}
-	output, outField := outputFor(cpr, side), outputField(cpr, side)
+	view, _ := cpr.Side(side) // sideFor chose a side the request has
+	output, outField := view.Output, view.OutputField
 	if f := plaintextGuard(req, output, outField); f != nil {
 		fs.Add(*f)
 		return nil, fs
@@ -139,7 +140,7 @@ func (r *renderer) render(req request) ([]*sdk.KubeObject, diag.Findings) {
 		fs.Errorf(field, "the request's directory %q (inside %s) cannot be opened: %s", req.dir, r.root.Dir(), err)
 		return nil, fs
 	}
-	in, sfs := resolveSecrets(res, cpr, side, &r.needsFull)
+	in, sfs := resolveSecrets(res, cpr, view, &r.needsFull)
 	in.Now = r.now
 	fs.Add(sfs...)
 	if fs.HasErrors() {
@@ -163,9 +164,9 @@ func (r *renderer) render(req request) ([]*sdk.KubeObject, diag.Findings) {
 // explicit side, so that a cluster never silently gets the other's pair.
 func (r *renderer) sideFor(cpr *v1alpha1.ClusterPairRequest) (transform.Side, *diag.Finding) {
 	switch {
-	case r.side == transform.SideDestination && cpr.Spec.Reverse == nil:
+	case r.side != "" && !hasSide(cpr, r.side):
 		return "", &diag.Finding{Severity: diag.Error, Field: "spec.reverse", Message: "the destination side was selected (CLUSTERPAIR_SIDE or --side) but this request has no spec.reverse"}
-	case r.side == "" && cpr.Spec.Reverse != nil:
+	case r.side == "" && hasSide(cpr, transform.SideDestination):
 		return "", &diag.Finding{Severity: diag.Error, Field: "spec.reverse", Message: "is set, so the request renders a pair for each cluster: choose which one this render is for with CLUSTERPAIR_SIDE=source or CLUSTERPAIR_SIDE=destination (or --side)"}
 	case r.side == "":
 		return transform.SideSource, nil
@@ -173,9 +174,14 @@ func (r *renderer) sideFor(cpr *v1alpha1.ClusterPairRequest) (transform.Side, *d
 	return r.side, nil
 }
 
+func hasSide(cpr *v1alpha1.ClusterPairRequest, side transform.Side) bool {
+	_, ok := cpr.Side(side)
+	return ok
+}
+
 // resolveSecrets decrypts what the side needs, and nothing else: the other
 // side's credentials may be encrypted to keys this renderer does not hold.
-func resolveSecrets(res *secrets.Resolver, cpr *v1alpha1.ClusterPairRequest, side transform.Side, needsFull *atomic.Bool) (transform.Secrets, diag.Findings) {
+func resolveSecrets(res *secrets.Resolver, cpr *v1alpha1.ClusterPairRequest, view v1alpha1.SideView, needsFull *atomic.Bool) (transform.Secrets, diag.Findings) {
 	var fs diag.Findings
 	var in transform.Secrets
 	get := func(field string, ref v1alpha1.SecretRef) []byte {
@@ -190,16 +196,9 @@ func resolveSecrets(res *secrets.Resolver, cpr *v1alpha1.ClusterPairRequest, sid
 		return v.Bytes()
 	}
 	spec := cpr.Spec
-	if side == transform.SideDestination {
-		in.Kubeconfig = get("spec.reverse.kubeconfig", spec.Reverse.Kubeconfig.SecretRef)
-		if s := spec.Reverse.Storage; s != nil {
-			in.Token = get("spec.reverse.storage.token", s.Token)
-		}
-	} else {
-		in.Kubeconfig = get("spec.destination.kubeconfig", spec.Destination.Kubeconfig.SecretRef)
-		if s := spec.Storage; s != nil {
-			in.Token = get("spec.storage.token", s.Token)
-		}
+	in.Kubeconfig = get(view.KubeconfigField, view.Kubeconfig.SecretRef)
+	if s := view.Storage; s != nil {
+		in.Token = get(view.StorageField+".token", s.Token)
 	}
 	if o := spec.ObjectStore; o != nil && o.Existing == "" {
 		if o.EncryptionKey != nil {

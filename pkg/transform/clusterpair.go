@@ -35,16 +35,14 @@ type Secrets struct {
 	Now time.Time
 }
 
-// Side is the cluster a rendering is for: the source cluster gets the
-// pair that points at the destination; with spec.reverse, the destination
-// cluster gets the pair that points back.
-type Side string
+// Side is the cluster a rendering is for (v1alpha1.Side).
+type Side = v1alpha1.Side
 
 const (
 	// SideSource renders the objects applied to the source cluster.
-	SideSource Side = "source"
+	SideSource = v1alpha1.SideSource
 	// SideDestination renders the reverse pair, applied to the destination cluster.
-	SideDestination Side = "destination"
+	SideDestination = v1alpha1.SideDestination
 )
 
 // Output is what one request renders to for one side.
@@ -81,21 +79,14 @@ func Render(req *v1alpha1.ClusterPairRequest, secrets Secrets) (*Output, diag.Fi
 func RenderSide(req *v1alpha1.ClusterPairRequest, side Side, secrets Secrets) (*Output, diag.Findings) {
 	var fs diag.Findings
 	spec := req.Spec
-	name := req.Metadata.Name
-	kcField, kc, storage := "spec.destination.kubeconfig", spec.Destination.Kubeconfig, spec.Storage
-	storageField := "spec.storage"
-	if side == SideDestination {
-		if spec.Reverse == nil {
-			fs.Errorf("spec.reverse", "is not set: this request has no destination side to render")
-			return nil, fs
-		}
-		kcField, kc, storage, storageField = "spec.reverse.kubeconfig", spec.Reverse.Kubeconfig, spec.Reverse.Storage, "spec.reverse.storage"
-		if spec.Reverse.Name != "" {
-			name = spec.Reverse.Name
-		}
+	view, ok := req.Side(side)
+	if !ok {
+		fs.Errorf("spec.reverse", "is not set: this request has no %s side to render", side)
+		return nil, fs
 	}
+	kc := view.Kubeconfig
 	config, kfs := StorkConfig(secrets.Kubeconfig, KubeconfigOptions{
-		Field:   kcField,
+		Field:   view.KubeconfigField,
 		File:    kc.File,
 		Context: kc.Context,
 		Server:  kc.Server,
@@ -105,7 +96,7 @@ func RenderSide(req *v1alpha1.ClusterPairRequest, side Side, secrets Secrets) (*
 	})
 	fs.Add(kfs...)
 
-	options, ofs := storageOptions(spec.Mode, storage, storageField, secrets.Token)
+	options, ofs := storageOptions(spec.Mode, view.Storage, view.StorageField, secrets.Token)
 	fs.Add(ofs...)
 
 	platform, pfs := platformOptions(spec.Rancher, side)
@@ -124,7 +115,7 @@ func RenderSide(req *v1alpha1.ClusterPairRequest, side Side, secrets Secrets) (*
 	if fs.HasErrors() {
 		return nil, fs
 	}
-	pairMeta := meta(name)
+	pairMeta := meta(view.Name)
 	if exp, ok := CredentialsExpire(config); ok {
 		pairMeta.Annotations = map[string]string{AnnotationCredentialsExpire: FormatExpiry(exp.At)}
 	}
