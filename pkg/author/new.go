@@ -204,7 +204,7 @@ func New(opts Options) (*Result, error) {
 	result := &Result{
 		Dir: dir, Context: kc.context, Cluster: kc.cluster, User: kc.user, Server: kc.server, Auth: kc.auth, Warnings: warnings,
 		ServiceAccount: saResult,
-		Files: []File{{Name: RequestFile}, {Name: KubeconfigFile, Encrypted: true, Recipients: kcEnc.Recipients, SOPSConfig: kcEnc.ConfigFile}},
+		Files:          []File{{Name: RequestFile}, {Name: KubeconfigFile, Encrypted: true, Recipients: kcEnc.Recipients, SOPSConfig: kcEnc.ConfigFile}},
 	}
 	if token != nil {
 		tokEnc, err := secrets.EncryptFile(token, filepath.Join(dir, TokenFile), enc)
