@@ -204,8 +204,18 @@ func planYAML(obj any) ([]byte, error) {
 		return nil, err
 	}
 	delete(m, "status")
-	if meta, ok := m["metadata"].(map[string]any); ok {
-		delete(meta, "creationTimestamp")
-	}
+	dropNulls(m)
 	return yaml.Marshal(m)
+}
+
+// dropNulls removes the null fields (creationTimestamp, audiences...).
+func dropNulls(m map[string]any) {
+	for k, v := range m {
+		switch x := v.(type) {
+		case nil:
+			delete(m, k)
+		case map[string]any:
+			dropNulls(x)
+		}
+	}
 }

@@ -72,68 +72,87 @@ func Run(opts Options) ([]FileChange, error) {
 	if explicit == "" {
 		explicit = getenv("SOPS_CONFIG")
 	}
+	// Every file is rekeyed in memory first; files are written only when
+	// all of them could be, so an error leaves the directories as they were.
 	var out []FileChange
+	var writes []pending
 	for _, dir := range opts.Dirs {
 		refs, err := findRefs(dir)
 		if err != nil {
-			return out, err
+			return nil, err
 		}
 		root, _ := filepath.Abs(dir)
 		root, _ = filepath.EvalSymlinks(root)
 		for _, r := range refs {
-			c, err := rekeyFile(r, explicit, opts.DryRun)
+			c, w, err := rekeyFile(r, explicit, opts.DryRun)
 			c.Path = filepath.Join(dir, rel(root, r.path))
 			c.By = r.by
 			if err != nil {
-				return out, fmt.Errorf("%s (referenced by %s): %w", c.Path, strings.Join(r.by, ", "), err)
+				return nil, fmt.Errorf("%s (referenced by %s): %w", c.Path, strings.Join(r.by, ", "), err)
 			}
 			out = append(out, c)
+			if w != nil {
+				writes = append(writes, *w)
+			}
+		}
+	}
+	for _, w := range writes {
+		if err := replaceFile(w.path, w.data, w.mode); err != nil {
+			return out, fmt.Errorf("writing %s: %w", w.path, err)
 		}
 	}
 	return out, nil
 }
 
+// pending is a rekeyed file to write.
+type pending struct {
+	path string
+	data []byte
+	mode os.FileMode
+}
+
 // rekeyFile is `sops updatekeys` for one file, without any prompt.
-func rekeyFile(r *ref, explicitConfig string, dryRun bool) (FileChange, error) {
+func rekeyFile(r *ref, explicitConfig string, dryRun bool) (FileChange, *pending, error) {
 	var c FileChange
 	confPath := explicitConfig
 	if confPath == "" {
 		found, err := config.FindConfigFile(r.path)
 		if err != nil {
-			return c, errors.New("no .sops.yaml in its directory or above it (give --sops-config)")
+			return c, nil, errors.New("no .sops.yaml in its directory or above it (give --sops-config)")
 		}
 		confPath = found
 	}
 	c.Config = confPath
 	rule, err := config.LoadCreationRuleForFile(confPath, r.path, nil)
 	if err != nil {
-		return c, fmt.Errorf("sops configuration %s: %s", confPath, strings.TrimPrefix(err.Error(), "error loading config: "))
+		return c, nil, fmt.Errorf("sops configuration %s: %s", confPath, strings.TrimPrefix(err.Error(), "error loading config: "))
 	}
 	if rule == nil || len(rule.KeyGroups) == 0 {
-		return c, fmt.Errorf("no creation rule of %s matches it, or the rule names no key", confPath)
+		return c, nil, fmt.Errorf("no creation rule of %s matches it, or the rule names no key", confPath)
 	}
 	stores, err := config.LoadStoresConfig(confPath)
 	if err != nil {
-		return c, fmt.Errorf("sops configuration %s: %w", confPath, err)
+		return c, nil, fmt.Errorf("sops configuration %s: %w", confPath, err)
 	}
 	info, err := os.Stat(r.path)
 	if err != nil {
-		return c, err
+		return c, nil, err
 	}
 	if info.Size() > maxFileSize {
-		return c, fmt.Errorf("larger than %d bytes", maxFileSize)
+		return c, nil, fmt.Errorf("larger than %d bytes", maxFileSize)
 	}
 	data, err := os.ReadFile(r.path)
 	if err != nil {
-		return c, err
+		return c, nil, err
 	}
 	store := common.DefaultStoreForPathOrFormat(stores, r.path, r.format)
 	tree, err := store.LoadEncryptedFile(data)
 	if err != nil {
 		if errors.Is(err, sops.MetadataNotFound) {
-			return c, errors.New("not SOPS-encrypted (sops metadata not found)")
+			return c, nil, errors.New("not SOPS-encrypted (sops metadata not found)")
 		}
-		return c, fmt.Errorf("not a readable SOPS file: %s", firstLine(err.Error()))
+		// The parser's message may quote the file's content: not repeated.
+		return c, nil, fmt.Errorf("not a SOPS-encrypted %s file", formatName(r))
 	}
 
 	diffs := common.DiffKeyGroups(tree.Metadata.KeyGroups, rule.KeyGroups)
@@ -148,13 +167,13 @@ func rekeyFile(r *ref, explicitConfig string, dryRun bool) (FileChange, error) {
 		c.Threshold = fmt.Sprintf("%d -> %d", tree.Metadata.ShamirThreshold, threshold)
 	}
 	if !c.Changed() || dryRun {
-		return c, nil
+		return c, nil, nil
 	}
 
 	svcs := []keyservice.KeyServiceClient{keyservice.NewLocalClient()}
 	dataKey, err := tree.Metadata.GetDataKeyWithKeyServices(svcs, nil)
 	if err != nil {
-		return c, fmt.Errorf("cannot decrypt its data key with the keys in this environment (%s): %s", describeGroups(tree.Metadata.KeyGroups), firstLine(err.Error()))
+		return c, nil, fmt.Errorf("cannot decrypt its data key with the keys in this environment (%s): %s", describeGroups(tree.Metadata.KeyGroups), firstLine(err.Error()))
 	}
 	defer clear(dataKey)
 	tree.Metadata.KeyGroups = rule.KeyGroups
@@ -164,16 +183,13 @@ func rekeyFile(r *ref, explicitConfig string, dryRun bool) (FileChange, error) {
 		for i, e := range errs {
 			msgs[i] = firstLine(e.Error())
 		}
-		return c, fmt.Errorf("encrypting the data key to the new recipients: %s", strings.Join(msgs, "; "))
+		return c, nil, fmt.Errorf("encrypting the data key to the new recipients: %s", strings.Join(msgs, "; "))
 	}
 	out, err := store.EmitEncryptedFile(tree)
 	if err != nil {
-		return c, fmt.Errorf("emitting the rekeyed file: %s", firstLine(err.Error()))
+		return c, nil, fmt.Errorf("emitting the rekeyed file: %s", firstLine(err.Error()))
 	}
-	if err := replaceFile(r.path, out, info.Mode().Perm()); err != nil {
-		return c, err
-	}
-	return c, nil
+	return c, &pending{path: r.path, data: out, mode: info.Mode().Perm()}, nil
 }
 
 // replaceFile writes data (ciphertext only) to a temporary file in the same
@@ -224,4 +240,16 @@ func describeGroups(groups []sops.KeyGroup) string {
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return s
+}
+
+// formatName names the format the file is read as.
+func formatName(r *ref) string {
+	if r.format != "" {
+		return r.format
+	}
+	switch ext := strings.ToLower(filepath.Ext(r.path)); ext {
+	case ".yaml", ".yml", ".json", ".env", ".ini":
+		return strings.TrimPrefix(ext, ".")
+	}
+	return "binary (sops JSON)"
 }
