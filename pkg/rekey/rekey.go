@@ -76,6 +76,7 @@ func Run(opts Options) ([]FileChange, error) {
 	// all of them could be, so an error leaves the directories as they were.
 	var out []FileChange
 	var writes []pending
+	seen := map[string]bool{} // a file under two of the directories is rekeyed once
 	for _, dir := range opts.Dirs {
 		refs, err := findRefs(dir)
 		if err != nil {
@@ -84,6 +85,10 @@ func Run(opts Options) ([]FileChange, error) {
 		root, _ := filepath.Abs(dir)
 		root, _ = filepath.EvalSymlinks(root)
 		for _, r := range refs {
+			if seen[r.path] {
+				continue
+			}
+			seen[r.path] = true
 			c, w, err := rekeyFile(r, explicit, opts.DryRun)
 			c.Path = filepath.Join(dir, rel(root, r.path))
 			c.By = r.by

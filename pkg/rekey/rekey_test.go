@@ -280,3 +280,16 @@ func snapshot(t *testing.T, dir string) map[string]string {
 	}
 	return out
 }
+
+// TestRekeyOverlappingDirectories rekeys a file found twice only once.
+func TestRekeyOverlappingDirectories(t *testing.T) {
+	testenv.UseDemoKey(t)
+	dir := pairDir(t, testenv.Recipient(t, testenv.OtherKeyFile()))
+	changes, err := Run(Options{Dirs: []string{dir, filepath.Join(dir, ".")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 2 {
+		t.Errorf("got %d changes for two files: %+v", len(changes), changes)
+	}
+}
