@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -232,11 +233,23 @@ func saObjectVersions(t *testing.T, s *apiServer, ns, name, secret string) strin
 	return sa.ResourceVersion + "/" + crb.ResourceVersion + "/" + sec.ResourceVersion
 }
 
-// assertUnauthorized fails unless the configuration's token is rejected.
+// assertUnauthorized fails unless the configuration's token is rejected. The
+// API server caches a successful token authentication for 10 seconds, so a
+// revoked token is polled until it is rejected, for at most a minute (a bound
+// on eventual consistency, not a speed assertion).
 func assertUnauthorized(t *testing.T, cfg *rest.Config) {
 	t.Helper()
-	_, err := kubernetes.NewForConfigOrDie(cfg).AuthenticationV1().SelfSubjectReviews().Create(context.Background(), &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
-	if !apierrors.IsUnauthorized(err) {
-		t.Errorf("the revoked token still authenticates (err %v)", err)
+	client := kubernetes.NewForConfigOrDie(cfg)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		_, err := client.AuthenticationV1().SelfSubjectReviews().Create(context.Background(), &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+		if apierrors.IsUnauthorized(err) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("the revoked token still authenticates a minute later (err %v)", err)
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 }
