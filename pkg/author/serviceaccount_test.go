@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -28,11 +29,12 @@ import (
 type fakeCluster struct {
 	*fake.Clientset
 	issued atomic.Int64
+	caPEM  []byte // the token Secrets' ca.crt
 }
 
 func newFakeCluster(t *testing.T, tokenController bool, objects ...runtime.Object) *fakeCluster {
 	t.Helper()
-	c := &fakeCluster{Clientset: fake.NewClientset(objects...)}
+	c := &fakeCluster{Clientset: fake.NewClientset(objects...), caPEM: []byte("cluster-ca")}
 	c.PrependReactor("create", "serviceaccounts", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		ca, ok := a.(k8stesting.CreateAction)
 		if !ok || a.GetSubresource() != "" {
@@ -48,7 +50,7 @@ func newFakeCluster(t *testing.T, tokenController bool, objects ...runtime.Objec
 		if tokenController && s.Type == corev1.SecretTypeServiceAccountToken {
 			s.Data = map[string][]byte{
 				corev1.ServiceAccountTokenKey:  []byte(fmt.Sprintf("legacy-token-%s-%d", s.Annotations[corev1.ServiceAccountNameKey], c.issued.Load())),
-				corev1.ServiceAccountRootCAKey: []byte("cluster-ca"),
+				corev1.ServiceAccountRootCAKey: c.caPEM,
 			}
 		}
 		return false, nil, nil
@@ -312,5 +314,39 @@ func TestNewWithServiceAccount(t *testing.T) {
 			}
 			assertNoSecrets(t, dir, f.secrets)
 		})
+	}
+}
+
+// TestNewWithServiceAccountCA: a kubeconfig without CA data (here
+// insecure-skip-tls-verify) gets the CA the cluster gives its service
+// accounts, never insecure-skip-tls-verify; without any CA, nothing is written.
+func TestNewWithServiceAccountCA(t *testing.T) {
+	testenv.UseDemoKey(t)
+	f := newFixture(t)
+	c := newFakeCluster(t, true)
+	c.caPEM = f.ca.CertPEM
+	dir := filepath.Join(t.TempDir(), "pair")
+	o := options(t, f, dir)
+	o.Context = "insecure"
+	o.ServiceAccount = ServiceAccountOptions{Name: "stork-dr", Client: c, Wait: time.Second}
+	if _, err := New(o); err != nil {
+		t.Fatal(err)
+	}
+	cfg := mustLoad(t, decrypt(t, filepath.Join(dir, KubeconfigFile)))
+	cl := cfg.Clusters["insecure"]
+	if !bytes.Equal(cl.CertificateAuthorityData, f.ca.CertPEM) || cl.InsecureSkipTLSVerify {
+		t.Errorf("cluster %+v", cl)
+	}
+
+	dir = filepath.Join(t.TempDir(), "pair")
+	o = options(t, f, dir)
+	o.Context = "insecure"
+	o.ServiceAccount = ServiceAccountOptions{Name: "stork-dr", Client: newFakeCluster(t, false), TokenDuration: time.Hour}
+	_, err := New(o)
+	if err == nil || !strings.Contains(err.Error(), "has a CA certificate to write") {
+		t.Fatalf("error %v", err)
+	}
+	if _, statErr := os.Stat(dir); !os.IsNotExist(statErr) {
+		t.Error("files were written")
 	}
 }
