@@ -79,6 +79,9 @@ func TestNewServiceAccount(t *testing.T) {
 			}
 		}
 		token1, cfg1 := writtenKubeconfig(t, key, dir1, dst)
+		if strings.Contains(r.stdout+r.stderr, token1) {
+			t.Error("new printed the ServiceAccount's token")
+		}
 		if v, err := kubernetes.NewForConfigOrDie(cfg1).Discovery().ServerVersion(); err != nil || v.GitVersion != dst.version {
 			t.Fatalf("Stork's /version probe with the written kubeconfig: %v %v", v, err)
 		}
