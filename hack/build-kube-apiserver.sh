@@ -11,13 +11,22 @@
 # The binary is cached at .cache/kube-apiserver/$VERSION/kube-apiserver
 # (.cache/ is gitignored); a rerun with the binary present does nothing.
 # Prints the binary's path on stdout.
+#
+# KUBE_COMPONENT=kube-controller-manager builds that command instead, from the
+# same module version (the service-account token controller that populates
+# kubernetes.io/service-account-token Secrets lives there), cached beside it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VERSION=${KUBE_VERSION:-v1.34.2}
+COMPONENT=${KUBE_COMPONENT:-kube-apiserver}
+case "$COMPONENT" in
+  kube-apiserver|kube-controller-manager) ;;
+  *) echo "build-kube-apiserver: KUBE_COMPONENT must be kube-apiserver or kube-controller-manager" >&2; exit 1 ;;
+esac
 STAGING_VERSION=v0.${VERSION#v1.}
-OUT_DIR=$PWD/.cache/kube-apiserver/$VERSION
-OUT=$OUT_DIR/kube-apiserver
+OUT_DIR=$PWD/.cache/$COMPONENT/$VERSION
+OUT=$OUT_DIR/$COMPONENT
 
 if [ -x "$OUT" ]; then
   echo "$OUT"
@@ -51,15 +60,15 @@ trap 'rm -rf "$work"' EXIT
   done
   echo ")"
 } > "$work/go.mod"
-cat > "$work/tools.go" <<'EOF'
+cat > "$work/tools.go" <<EOF
 //go:build tools
 
 package tools
 
-import _ "k8s.io/kubernetes/cmd/kube-apiserver"
+import _ "k8s.io/kubernetes/cmd/$COMPONENT"
 EOF
 
-echo "build-kube-apiserver: building k8s.io/kubernetes/cmd/kube-apiserver $VERSION (a few minutes on 2 cores)" >&2
+echo "build-kube-apiserver: building k8s.io/kubernetes/cmd/$COMPONENT $VERSION (a few minutes on 2 cores)" >&2
 start=$(date +%s)
 mkdir -p "$OUT_DIR"
 (
@@ -70,7 +79,7 @@ mkdir -p "$OUT_DIR"
   pkg=k8s.io/component-base/version
   minor=${VERSION#v1.}; minor=${minor%%.*}
   go build -ldflags "-s -w -X $pkg.gitVersion=$VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean" \
-    -o "$OUT.tmp" k8s.io/kubernetes/cmd/kube-apiserver
+    -o "$OUT.tmp" "k8s.io/kubernetes/cmd/$COMPONENT"
 )
 mv "$OUT.tmp" "$OUT"
 echo "build-kube-apiserver: built $OUT in $(( $(date +%s) - start ))s" >&2

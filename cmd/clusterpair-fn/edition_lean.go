@@ -63,7 +63,7 @@ func findFull() (string, error) {
 	return "", fmt.Errorf("%s is not installed next to clusterpair-fn or on PATH (it handles KMS/Vault keys and encryption)", fullBinary)
 }
 
-// The lean build carries no code of `new` and `check` (they link the full
+// The lean build carries no code of `new`, `check` and `rekey` (they link the full
 // sops library and Kubernetes clients): these stand-ins hand the command,
 // flags and all, to the full build.
 func newNewCommand() *cobra.Command {
@@ -71,6 +71,9 @@ func newNewCommand() *cobra.Command {
 }
 func newCheckCommand() *cobra.Command {
 	return handOverCommand("check", "Check every ClusterPairRequest (runs clusterpair-fn-full)")
+}
+func newRekeyCommand() *cobra.Command {
+	return handOverCommand("rekey", "Re-encrypt the referenced files to today's .sops.yaml recipients (runs clusterpair-fn-full)")
 }
 
 func handOverCommand(name, short string) *cobra.Command {

@@ -111,6 +111,7 @@ plugin): "source" for the source cluster, "destination" for the other.`,
 	root.AddCommand(newBuildCommand())
 	root.AddCommand(newNewCommand())
 	root.AddCommand(newCheckCommand())
+	root.AddCommand(newRekeyCommand())
 	return root
 }
 

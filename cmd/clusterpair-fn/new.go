@@ -51,7 +51,7 @@ port: 9001 (the Portworx API port) for a bare host or address, 80 or 443 for
 a URL. The token comes from --token-file (read in place; "-" reads stdin) or
 from the environment variable --token-env names.
 
-Then: clusterpair-fn check --live DIR, and commit the directory.`,
+Then: clusterpair-fn check --live DIR, and commit the directory.` + serviceAccountHelp,
 		Example: `  clusterpair-fn new dr-west -n app --kubeconfig ~/.kube/config --context west \
       --px-endpoint px-api.west.example.com:9001 \
       --token-file <(kubectl --context west -n portworx exec ds/portworx -c portworx -- \
@@ -66,6 +66,9 @@ Then: clusterpair-fn check --live DIR, and commit the directory.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
 			o.Stdin = cmd.InOrStdin()
+			if o.ServiceAccount.DryRun {
+				return runServiceAccountDryRun(cmd.OutOrStdout(), o.ServiceAccount)
+			}
 			policy, err := keyPolicy(allow)
 			if err != nil {
 				return err
@@ -93,7 +96,8 @@ Then: clusterpair-fn check --live DIR, and commit the directory.`,
 	f.StringSliceVar(&o.PGP, "pgp", nil, "PGP fingerprint to encrypt to (repeatable or comma-separated)")
 	f.StringVar(&o.SOPSConfig, "sops-config", "", "sops configuration to use instead of the .sops.yaml found from --dir upwards (default $SOPS_CONFIG)")
 	f.StringVar(&o.Dir, "dir", "", "pair directory to write (default: ./NAME)")
-	f.BoolVar(&o.Force, "force", false, "replace existing files")
+	f.BoolVar(&o.Force, "force", false, "replace existing files (with --service-account: rotate its token)")
+	addServiceAccountFlags(cmd, &o.ServiceAccount)
 	addKeyPolicyFlag(f, &allow)
 	_ = cmd.MarkFlagRequired("namespace")
 	_ = cmd.MarkFlagRequired("kubeconfig")
@@ -119,6 +123,7 @@ func printNewResult(out, errOut io.Writer, res *author.Result) {
 			fmt.Fprintf(&b, "  %-28s SOPS-encrypted to %s (%s)\n", f.Name, strings.Join(f.Recipients, ", "), from)
 		}
 	}
+	printServiceAccountResult(&b, res.ServiceAccount)
 	fmt.Fprintf(&b, "Kubeconfig: context %q only (cluster %q at %s, user %q: %s).\n", res.Context, res.Cluster, res.Server, res.User, res.Auth)
 	fmt.Fprintf(&b, "Next: clusterpair-fn check --live %s\n", res.Dir)
 	_, _ = io.WriteString(out, b.String())

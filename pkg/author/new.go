@@ -47,11 +47,14 @@ type Options struct {
 	Age, PGP []string
 	// SOPSConfig is an explicit sops configuration file (like sops --config).
 	SOPSConfig string
-	// Force replaces existing files.
+	// Force replaces existing files (and, with ServiceAccount, rotates its token).
 	Force bool
 	// KeyPolicy lists the network key sources (Vault, Key Vault, KMS) that
 	// the creation rule's recipients may name; the zero policy allows none.
 	KeyPolicy secrets.KeyPolicy
+	// ServiceAccount, when its Name is set, writes a dedicated
+	// ServiceAccount's token instead of the operator's credential.
+	ServiceAccount ServiceAccountOptions
 
 	// Stdin is read for TokenFile "-".
 	Stdin io.Reader
@@ -86,6 +89,8 @@ type Result struct {
 	// Warnings are the renderer's warnings about the pair (exec plugins,
 	// insecure-skip-tls-verify, loopback servers...).
 	Warnings diag.Findings
+	// ServiceAccount says what --service-account did; nil without it.
+	ServiceAccount *ServiceAccountResult
 }
 
 // FindingsError is the error New returns when the pair would not render:
@@ -174,6 +179,12 @@ func New(opts Options) (*Result, error) {
 		}
 	}
 	request := requestYAML(fields)
+	var saResult *ServiceAccountResult
+	if opts.ServiceAccount.enabled() {
+		if kc, saResult, err = opts.swapInServiceAccount(kc, request, token, now()); err != nil {
+			return nil, err
+		}
+	}
 	warnings, err := render(request, kc.data, token, now())
 	if err != nil {
 		return nil, err
@@ -195,7 +206,8 @@ func New(opts Options) (*Result, error) {
 	files := []outFile{{name: RequestFile, data: request}, {name: KubeconfigFile, data: kcEnc.Data}}
 	result := &Result{
 		Dir: dir, Context: kc.context, Cluster: kc.cluster, User: kc.user, Server: kc.server, Auth: kc.auth, Warnings: warnings,
-		Files: []File{{Name: RequestFile}, {Name: KubeconfigFile, Encrypted: true, Recipients: kcEnc.Recipients, SOPSConfig: kcEnc.ConfigFile}},
+		ServiceAccount: saResult,
+		Files:          []File{{Name: RequestFile}, {Name: KubeconfigFile, Encrypted: true, Recipients: kcEnc.Recipients, SOPSConfig: kcEnc.ConfigFile}},
 	}
 	if token != nil {
 		tokEnc, err := secrets.EncryptFile(token, filepath.Join(dir, TokenFile), enc)

@@ -185,6 +185,9 @@ type apiServer struct {
 	etcd    *process
 	kas     *process
 	version string
+	// saKeyFile signs service-account tokens (kube-controller-manager's
+	// token controller needs it too, see controllermanager_test.go).
+	saKeyFile string
 
 	admin *rest.Config
 	kube  kubernetes.Interface
@@ -259,7 +262,7 @@ func newAPIServer(t testing.TB, name, kasBin, etcdBin string) *apiServer {
 		"--authorization-mode=RBAC",
 		"--service-account-issuer=https://"+name+".e2e.invalid",
 		"--service-account-key-file="+f("sa.pub", saPub),
-		"--service-account-signing-key-file="+f("sa.key", saKey),
+		"--service-account-signing-key-file="+s.writeSAKey(f("sa.key", saKey)),
 		"--service-cluster-ip-range=10.96.0.0/16",
 		"--allow-privileged=false",
 		"--profiling=false",

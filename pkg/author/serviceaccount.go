@@ -1,0 +1,221 @@
+package author
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/yaml"
+)
+
+// Defaults of `new --service-account`.
+const (
+	// DefaultServiceAccountNamespace is where the ServiceAccount is created.
+	DefaultServiceAccountNamespace = "kube-system"
+	// DefaultClusterRole is the role the ServiceAccount is bound to, for
+	// every mode. Stork's migration controller applies whatever a Migration
+	// selects on the destination with this credential: namespaces, PVs and
+	// PVCs, any built-in or custom resource, CustomResourceDefinitions, and
+	// ClusterRoles/ClusterRoleBindings/Roles bound to the migrated service
+	// accounts. The last ones alone need every permission they grant (or
+	// the escalate and bind verbs), so no narrower fixed role can serve an
+	// arbitrary Migration: cluster-admin is what it takes. sync-dr runs the
+	// same migrations (resources only). See docs/service-account.md.
+	DefaultClusterRole = "cluster-admin"
+	// MinTokenDuration is the shortest token the TokenRequest API issues.
+	MinTokenDuration = 10 * time.Minute
+	// managedByLabel marks the objects New creates.
+	managedByLabel = "app.kubernetes.io/managed-by"
+	managedByValue = "clusterpair-fn"
+	// defaultTokenWait bounds the wait for the token controller.
+	defaultTokenWait = 2 * time.Minute
+)
+
+// ServiceAccountOptions are the flags of `new --service-account`: instead
+// of the operator's own credential, the pair gets a dedicated ServiceAccount
+// on the destination with a long-lived (or --token-duration) token, the way
+// `argocd cluster add` registers a cluster.
+type ServiceAccountOptions struct {
+	// Name of the ServiceAccount; "" keeps the operator's credential.
+	Name string
+	// Namespace of the ServiceAccount; default DefaultServiceAccountNamespace.
+	Namespace string
+	// ClusterRole the ServiceAccount is bound to; default DefaultClusterRole.
+	ClusterRole string
+	// TokenDuration, when set, issues a TokenRequest token of that lifetime
+	// instead of a non-expiring kubernetes.io/service-account-token Secret.
+	TokenDuration time.Duration
+	// DryRun prints the objects (Plan) and neither contacts the cluster
+	// nor writes anything.
+	DryRun bool
+	// Wait bounds the wait for the token controller to fill the Secret;
+	// 0 means two minutes.
+	Wait time.Duration
+	// Client, when set, is used instead of a client built from the
+	// operator's kubeconfig (tests).
+	Client kubernetes.Interface
+}
+
+// enabled reports whether a ServiceAccount is to be provisioned.
+func (o ServiceAccountOptions) enabled() bool { return o.Name != "" }
+
+// withDefaults fills in the defaults and checks the names and duration.
+func (o ServiceAccountOptions) withDefaults() (ServiceAccountOptions, error) {
+	if o.Namespace == "" {
+		o.Namespace = DefaultServiceAccountNamespace
+	}
+	if o.ClusterRole == "" {
+		o.ClusterRole = DefaultClusterRole
+	}
+	if o.Wait == 0 {
+		o.Wait = defaultTokenWait
+	}
+	// The Secret's name adds "-token" or "-token-binding" to the name.
+	if errs := validation.IsDNS1123Subdomain(o.Name + "-token-binding"); len(errs) > 0 {
+		return o, fmt.Errorf("--service-account %q is not a valid ServiceAccount name: %s", o.Name, strings.Join(errs, "; "))
+	}
+	if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
+		return o, fmt.Errorf("--service-account-namespace %q is not a valid namespace: %s", o.Namespace, strings.Join(errs, "; "))
+	}
+	if strings.ContainsAny(o.ClusterRole, "/%") || o.ClusterRole == "." || o.ClusterRole == ".." {
+		return o, fmt.Errorf("--cluster-role %q is not a valid ClusterRole name", o.ClusterRole)
+	}
+	if o.TokenDuration != 0 {
+		if o.TokenDuration < MinTokenDuration {
+			return o, fmt.Errorf("--token-duration %s: the TokenRequest API issues tokens of at least %s", o.TokenDuration, MinTokenDuration)
+		}
+		if o.TokenDuration%time.Second != 0 {
+			return o, fmt.Errorf("--token-duration %s: use whole seconds", o.TokenDuration)
+		}
+	}
+	return o, nil
+}
+
+// bindingName is the ClusterRoleBinding's name: one per ServiceAccount.
+func (o ServiceAccountOptions) bindingName() string {
+	return "clusterpair-fn:" + o.Namespace + ":" + o.Name
+}
+
+// secretName is the token Secret (or, with TokenDuration, the Secret the
+// tokens are bound to, whose deletion revokes them).
+func (o ServiceAccountOptions) secretName() string {
+	if o.TokenDuration != 0 {
+		return o.Name + "-token-binding"
+	}
+	return o.Name + "-token"
+}
+
+func managedLabels() map[string]string { return map[string]string{managedByLabel: managedByValue} }
+
+func (o ServiceAccountOptions) serviceAccount() *corev1.ServiceAccount {
+	return &corev1.ServiceAccount{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
+		ObjectMeta: metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace, Labels: managedLabels()},
+	}
+}
+
+func (o ServiceAccountOptions) clusterRoleBinding() *rbacv1.ClusterRoleBinding {
+	return &rbacv1.ClusterRoleBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
+		ObjectMeta: metav1.ObjectMeta{Name: o.bindingName(), Labels: managedLabels()},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: o.ClusterRole},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: o.Name, Namespace: o.Namespace}},
+	}
+}
+
+// secret is the kubernetes.io/service-account-token Secret the token
+// controller fills, or with TokenDuration the empty Secret tokens are bound to.
+func (o ServiceAccountOptions) secret() *corev1.Secret {
+	s := &corev1.Secret{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+		ObjectMeta: metav1.ObjectMeta{Name: o.secretName(), Namespace: o.Namespace, Labels: managedLabels()},
+	}
+	if o.TokenDuration != 0 {
+		s.Type = corev1.SecretTypeOpaque
+		return s
+	}
+	s.Type = corev1.SecretTypeServiceAccountToken
+	s.Annotations = map[string]string{corev1.ServiceAccountNameKey: o.Name}
+	return s
+}
+
+// tokenRequest is the TokenRequest for TokenDuration, bound to the Secret
+// (its UID is filled in once the Secret exists).
+func (o ServiceAccountOptions) tokenRequest(bound *corev1.Secret) *authenticationv1.TokenRequest {
+	seconds := int64(o.TokenDuration / time.Second)
+	ref := &authenticationv1.BoundObjectReference{Kind: "Secret", APIVersion: "v1", Name: o.secretName()}
+	if bound != nil {
+		ref.UID = bound.UID
+	}
+	return &authenticationv1.TokenRequest{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "authentication.k8s.io/v1", Kind: "TokenRequest"},
+		ObjectMeta: metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace},
+		Spec:       authenticationv1.TokenRequestSpec{ExpirationSeconds: &seconds, BoundObjectRef: ref},
+	}
+}
+
+// ServiceAccountPlan returns, as a YAML stream, the objects `new
+// --service-account` would create on the destination (--dry-run): the
+// ServiceAccount, the ClusterRoleBinding, the token Secret, and with
+// TokenDuration the TokenRequest. It checks the names and contacts nothing.
+func ServiceAccountPlan(o ServiceAccountOptions) ([]byte, error) {
+	if !o.enabled() {
+		return nil, errors.New("--dry-run prints the objects of --service-account: give --service-account NAME")
+	}
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	objects := []any{o.serviceAccount(), o.clusterRoleBinding(), o.secret()}
+	if o.TokenDuration != 0 {
+		objects = append(objects, o.tokenRequest(nil))
+	}
+	var b strings.Builder
+	for i, obj := range objects {
+		data, err := planYAML(obj)
+		if err != nil {
+			return nil, fmt.Errorf("printing the objects: %w", err)
+		}
+		if i > 0 {
+			b.WriteString("---\n")
+		}
+		b.Write(data)
+	}
+	return []byte(b.String()), nil
+}
+
+// planYAML marshals a typed object without the status and the empty
+// creationTimestamp, which are not part of what is sent.
+func planYAML(obj any) ([]byte, error) {
+	data, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	delete(m, "status")
+	dropNulls(m)
+	return yaml.Marshal(m)
+}
+
+// dropNulls removes the null fields (creationTimestamp, audiences...).
+func dropNulls(m map[string]any) {
+	for k, v := range m {
+		switch x := v.(type) {
+		case nil:
+			delete(m, k)
+		case map[string]any:
+			dropNulls(x)
+		}
+	}
+}

@@ -1,0 +1,11 @@
+//go:build !lean
+
+// Package rekey re-encrypts the SOPS files that ClusterPairRequests
+// reference to the recipients the .sops.yaml creation rules name today,
+// the way `sops updatekeys` does: the file's data key is decrypted with the
+// keys found in the environment (it only ever exists in memory), encrypted
+// anew to every master key of the matching creation rule, and the file is
+// rewritten with the same ciphertext and MAC and the new key list. No
+// value is decrypted and no plaintext is written. It is the step after a
+// key rotation or after someone leaves the team.
+package rekey
