@@ -309,18 +309,7 @@ func (o Options) readToken(getenv func(string) string) ([]byte, error) {
 // in-memory secrets, exactly as the function will; it returns the warnings,
 // or a *FindingsError.
 func render(request, kubeconfig, token []byte, now time.Time) (diag.Findings, error) {
-	req, fs, err := v1alpha1.Decode(request)
-	if err != nil {
-		var f diag.Finding
-		if errors.As(err, &f) {
-			fs = append(fs, f)
-		} else {
-			fs.Errorf("", "%s", err)
-		}
-		return nil, &FindingsError{Findings: fs}
-	}
-	req.Default()
-	fs.Add(req.Validate()...)
+	req, fs := v1alpha1.Load(request)
 	if fs.HasErrors() {
 		return nil, &FindingsError{Findings: fs}
 	}

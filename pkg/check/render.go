@@ -205,8 +205,8 @@ func (p *Pair) readPair(rl *sdk.ResourceList, dec secrets.Decryptor) {
 // side from the request itself, so that a pair that does not render is
 // still described.
 func describeRequest(p *Pair, req Request, side transform.Side) {
-	cpr, _, err := v1alpha1.Decode(req.doc)
-	if err != nil || cpr == nil {
+	cpr, _ := v1alpha1.Load(req.doc)
+	if cpr == nil {
 		return
 	}
 	p.Mode = string(cpr.Spec.Mode)

@@ -1,7 +1,6 @@
 package fn
 
 import (
-	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -102,20 +101,7 @@ func idOf(o *sdk.KubeObject) objectID {
 // render decodes, defaults, validates, resolves, renders and (when asked)
 // encrypts one request, returning the KRM objects of the selected side.
 func (r *renderer) render(req request) ([]*sdk.KubeObject, diag.Findings) {
-	var fs diag.Findings
-	cpr, unknown, err := v1alpha1.Decode([]byte(req.object.String()))
-	if err != nil {
-		var f diag.Finding
-		if errors.As(err, &f) {
-			fs.Add(f)
-		} else {
-			fs.Errorf("", "%s", err)
-		}
-		return nil, fs
-	}
-	fs.Add(unknown...)
-	cpr.Default()
-	fs.Add(cpr.Validate()...)
+	cpr, fs := v1alpha1.Load([]byte(req.object.String()))
 	if fs.HasErrors() {
 		return nil, fs
 	}
