@@ -148,14 +148,12 @@ func resourceList(req Request) (*sdk.ResourceList, error) {
 	if err != nil {
 		return nil, fmt.Errorf("document %d is not a Kubernetes object: %s", req.Index+1, diag.ScrubParserError(trimYAML(err)))
 	}
-	item, err := sdk.ParseKubeObject(req.doc)
-	if err != nil {
+	// kustomize marks a generator's config local-config and passes it as
+	// the functionConfig and as the only item.
+	if err := fc.SetAnnotation(fn.LocalConfigAnnotation, "true"); err != nil {
 		return nil, err
 	}
-	if err := item.SetAnnotation(fn.LocalConfigAnnotation, "true"); err != nil {
-		return nil, err
-	}
-	return &sdk.ResourceList{FunctionConfig: fc, Items: sdk.KubeObjects{item}}, nil
+	return &sdk.ResourceList{FunctionConfig: fc, Items: sdk.KubeObjects{fc}}, nil
 }
 
 // readPair takes the rendered ClusterPair's destination, decrypting it

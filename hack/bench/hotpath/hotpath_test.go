@@ -59,7 +59,7 @@ var decryptFiles = []struct{ name, file string }{
 }
 
 // BenchmarkDecrypt: one encrypted file to its plaintext, through the
-// decryptor pkg/fn uses (the sops library, or the lean prototype's) and
+// decryptor pkg/fn uses (the sops library in the full build, sopsfile's reader in the lean one) and
 // through sopsfile directly.
 func BenchmarkDecrypt(b *testing.B) {
 	testenv.UseDemoKey(b)
