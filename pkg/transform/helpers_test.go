@@ -162,7 +162,13 @@ func findingsOf(fs diag.Findings, sev diag.Severity) diag.Findings {
 
 // requireFinding asserts that exactly one finding has severity sev and a
 // message containing every one of subs, and that it carries field and file.
-func requireFinding(t *testing.T, fs diag.Findings, sev diag.Severity, field, file string, subs ...string) diag.Finding {
+func requireFinding(t *testing.T, fs diag.Findings, sev diag.Severity, field, file string, subs ...string) {
+	t.Helper()
+	findingWith(t, fs, sev, field, file, subs...)
+}
+
+// findingWith is requireFinding returning the finding.
+func findingWith(t *testing.T, fs diag.Findings, sev diag.Severity, field, file string, subs ...string) diag.Finding {
 	t.Helper()
 	var hits diag.Findings
 	for _, f := range findingsOf(fs, sev) {

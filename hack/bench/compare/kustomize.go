@@ -40,7 +40,6 @@ type phaseSeries struct {
 	name            string
 	pre, fn, post   []time.Duration
 	failed          error
-	generatorOutput int
 }
 
 // kustomizeBench times `kustomize build --enable-alpha-plugins

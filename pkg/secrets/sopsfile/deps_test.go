@@ -1,10 +1,7 @@
 package sopsfile_test
 
 import (
-	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -54,11 +51,9 @@ func violations(t *testing.T, pkg string) []string {
 // violationsTags is violations for a build with the given tags.
 func violationsTags(t *testing.T, pkg, tags string) []string {
 	t.Helper()
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goBin); err != nil {
-		if goBin, err = exec.LookPath("go"); err != nil {
-			t.Fatalf("the go command is needed: %v", err)
-		}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is needed: %v", err)
 	}
 	args := []string{"list", "-deps"}
 	if tags != "" {

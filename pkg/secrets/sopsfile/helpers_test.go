@@ -214,7 +214,7 @@ func changeChar(t testing.TB, data []byte, re string) []byte {
 	t.Helper()
 	r := regexp.MustCompile(re)
 	loc := r.FindSubmatchIndex(data)
-	if loc == nil || len(loc) < 6 || loc[5]-loc[4] != 1 {
+	if len(loc) < 6 || loc[5]-loc[4] != 1 {
 		t.Fatalf("pattern %q does not match one character in its second group", re)
 	}
 	out := append([]byte(nil), data...)
