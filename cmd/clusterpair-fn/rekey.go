@@ -14,6 +14,7 @@ import (
 
 func newRekeyCommand() *cobra.Command {
 	var o rekey.Options
+	var allow []string
 	cmd := &cobra.Command{
 		Use:   "rekey [DIR...]",
 		Short: "Re-encrypt the files the requests reference to the recipients .sops.yaml names today",
@@ -28,7 +29,10 @@ replaced atomically by its rekeyed ciphertext.
 
 Run it after rotating a key or removing someone's key from .sops.yaml, with
 a key that can still decrypt the files, then commit. It prints, per file,
-the recipients added and removed. References must stay inside DIR.
+the recipients added and removed. References must stay inside DIR. Like
+every command, it contacts no network key service (Vault, Key Vault, KMS,
+age plugins) named by a file or by .sops.yaml unless the operator allows it
+(--allow-key-endpoint, CLUSTERPAIR_FN_ALLOW_KEY_ENDPOINTS).
 Encrypted output files (spec.output.file) are encrypted to the request's
 spec.output.encrypt recipients, not to .sops.yaml: rekey leaves them alone.`,
 		Example: `  # .sops.yaml now names the new age key instead of the old one:
@@ -36,6 +40,11 @@ spec.output.encrypt recipients, not to .sops.yaml: rekey leaves them alone.`,
   git commit -am "rekey the pairs for the new age key"`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Dirs = args
+			policy, err := keyPolicy(allow)
+			if err != nil {
+				return err
+			}
+			o.KeyPolicy = policy
 			changes, err := rekey.Run(o)
 			printRekey(cmd.OutOrStdout(), changes, o.DryRun)
 			return err
@@ -43,6 +52,7 @@ spec.output.encrypt recipients, not to .sops.yaml: rekey leaves them alone.`,
 	}
 	cmd.Flags().StringVar(&o.SOPSConfig, "sops-config", "", "sops configuration to use instead of the .sops.yaml found from each file upwards (default $SOPS_CONFIG)")
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "report what would change; write nothing (no key is needed)")
+	addKeyPolicyFlag(cmd.Flags(), &allow)
 	return cmd
 }
 

@@ -17,6 +17,9 @@ import (
 	"github.com/getsops/sops/v3/keyservice"
 	sopslogging "github.com/getsops/sops/v3/logging"
 	"github.com/sirupsen/logrus"
+
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
 // maxFileSize bounds a file rekey reads (a kubeconfig or a token is small).
@@ -33,6 +36,11 @@ type Options struct {
 	DryRun bool
 	// Getenv reads SOPS_CONFIG; nil means os.Getenv.
 	Getenv func(string) string
+	// KeyPolicy lists the network key services (Vault, Key Vault, KMS, age
+	// plugins) that may be contacted, to decrypt a file's data key or to
+	// encrypt it to the creation rule's recipients; the zero policy allows
+	// none (the file's metadata and .sops.yaml are the repository's).
+	KeyPolicy secrets.KeyPolicy
 }
 
 // FileChange is what rekey did (or, with DryRun, would do) to one file.
@@ -89,7 +97,7 @@ func Run(opts Options) ([]FileChange, error) {
 				continue
 			}
 			seen[r.path] = true
-			c, w, err := rekeyFile(r, explicit, opts.DryRun)
+			c, w, err := rekeyFile(r, explicit, opts.DryRun, opts.KeyPolicy)
 			c.Path = filepath.Join(dir, rel(root, r.path))
 			c.By = r.by
 			if err != nil {
@@ -117,7 +125,7 @@ type pending struct {
 }
 
 // rekeyFile is `sops updatekeys` for one file, without any prompt.
-func rekeyFile(r *ref, explicitConfig string, dryRun bool) (FileChange, *pending, error) {
+func rekeyFile(r *ref, explicitConfig string, dryRun bool, policy secrets.KeyPolicy) (FileChange, *pending, error) {
 	var c FileChange
 	confPath := explicitConfig
 	if confPath == "" {
@@ -175,10 +183,20 @@ func rekeyFile(r *ref, explicitConfig string, dryRun bool) (FileChange, *pending
 		return c, nil, nil
 	}
 
+	// Neither the file's keys nor the rule's recipients may make this
+	// process contact a key service the operator has not allowed.
+	if err := policy.CheckKeyGroups("the creation rule's recipients", rule.KeyGroups); err != nil {
+		return c, nil, err
+	}
+	listed := describeGroups(tree.Metadata.KeyGroups)
+	denied := policy.FilterKeyGroups(r.path, tree.Metadata.KeyGroups)
 	svcs := []keyservice.KeyServiceClient{keyservice.NewLocalClient()}
 	dataKey, err := tree.Metadata.GetDataKeyWithKeyServices(svcs, nil)
 	if err != nil {
-		return c, nil, fmt.Errorf("cannot decrypt its data key with the keys in this environment (%s): %s", describeGroups(tree.Metadata.KeyGroups), firstLine(err.Error()))
+		if denied != nil {
+			return c, nil, denied
+		}
+		return c, nil, fmt.Errorf("cannot decrypt its data key with the keys in this environment (%s): %s", listed, diag.RedactURLsIn(firstLine(err.Error())))
 	}
 	defer clear(dataKey)
 	tree.Metadata.KeyGroups = rule.KeyGroups
@@ -186,13 +204,13 @@ func rekeyFile(r *ref, explicitConfig string, dryRun bool) (FileChange, *pending
 	if errs := tree.Metadata.UpdateMasterKeysWithKeyServices(dataKey, svcs); len(errs) > 0 {
 		msgs := make([]string, len(errs))
 		for i, e := range errs {
-			msgs[i] = firstLine(e.Error())
+			msgs[i] = diag.RedactURLsIn(firstLine(e.Error()))
 		}
 		return c, nil, fmt.Errorf("encrypting the data key to the new recipients: %s", strings.Join(msgs, "; "))
 	}
 	out, err := store.EmitEncryptedFile(tree)
 	if err != nil {
-		return c, nil, fmt.Errorf("emitting the rekeyed file: %s", firstLine(err.Error()))
+		return c, nil, fmt.Errorf("emitting the rekeyed file: %s", diag.RedactURLsIn(firstLine(err.Error())))
 	}
 	return c, &pending{path: r.path, data: out, mode: info.Mode().Perm()}, nil
 }
@@ -228,7 +246,7 @@ func replaceFile(path string, data []byte, mode os.FileMode) error {
 func describe(ks []keys.MasterKey) []string {
 	out := make([]string, 0, len(ks))
 	for _, k := range ks {
-		out = append(out, k.TypeToIdentifier()+" "+k.ToString())
+		out = append(out, k.TypeToIdentifier()+" "+diag.RedactURLsIn(k.ToString()))
 	}
 	return out
 }

@@ -82,3 +82,21 @@ func (p KeyPolicy) checkGroups(what string, groups []sops.KeyGroup) error {
 	}
 	return nil
 }
+
+// FilterKeyGroups removes from a file's key groups, in place, every network
+// key the policy does not allow, so that the sops library never contacts
+// it, and returns an error naming them (nil when none was removed). A
+// caller that still finds a usable key goes on; one that does not reports
+// the error.
+func (p KeyPolicy) FilterKeyGroups(file string, groups []sops.KeyGroup) error {
+	if denied := p.filterGroups(groups); len(denied) > 0 {
+		return notAllowedError(file, denied)
+	}
+	return nil
+}
+
+// CheckKeyGroups refuses recipients among which any is a network key the
+// policy does not allow, before anything is encrypted to them.
+func (p KeyPolicy) CheckKeyGroups(what string, groups []sops.KeyGroup) error {
+	return p.checkGroups(what, groups)
+}
