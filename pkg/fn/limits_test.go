@@ -83,3 +83,19 @@ func TestReadBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestInputNodeLimit: a ResourceList small in bytes but huge in YAML nodes
+// (which take about a kilobyte each once parsed) is refused before it is
+// parsed, naming the limit.
+func TestInputNodeLimit(t *testing.T) {
+	input := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: junk\n  data:\n    junk: [" + strings.Repeat("a,", fn.MaxInputSeparators) + "a]\n"
+	var stdout, stderr bytes.Buffer
+	p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: t.TempDir(), Log: &stderr}
+	err := fn.Run(p, strings.NewReader(input), &stdout)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("the limit is %d", fn.MaxInputSeparators)) {
+		t.Fatalf("error = %v, want the separator limit", err)
+	}
+	if stdout.Len() != 0 {
+		t.Error("output was written")
+	}
+}

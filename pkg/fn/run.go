@@ -12,6 +12,25 @@ import (
 // MaxInputSize bounds the ResourceList read from stdin.
 const MaxInputSize = 64 << 20
 
+// MaxInputSeparators bounds the YAML separators (newlines, ",", ":", "-",
+// "[", "{") of the ResourceList, counted before it is parsed. Parsed YAML
+// takes about a kilobyte per node, so a few megabytes of "[a,a,a,...]" would
+// otherwise take gigabytes; every node needs a separator, so the count
+// bounds the nodes. 2,000 requests need about 120,000.
+const MaxInputSeparators = 500_000
+
+// yamlSeparators counts the bytes that can start a YAML node.
+func yamlSeparators(data []byte) int {
+	n := 0
+	for _, b := range data {
+		switch b {
+		case '\n', ',', ':', '-', '[', '{':
+			n++
+		}
+	}
+	return n
+}
+
 // Run reads a ResourceList from in, processes it and writes the resulting
 // ResourceList to out: with the rendered objects on success, with the input
 // items unchanged plus error results on failure (then the error is
@@ -25,6 +44,9 @@ func Run(p *Processor, in io.Reader, out io.Writer) error {
 	}
 	if len(data) > MaxInputSize {
 		return fmt.Errorf("the ResourceList on stdin exceeds %d bytes", MaxInputSize)
+	}
+	if n := yamlSeparators(data); n > MaxInputSeparators {
+		return fmt.Errorf("the ResourceList on stdin has %d YAML separators (about as many nodes); the limit is %d, which bounds the memory its parse takes", n, MaxInputSeparators)
 	}
 	rl, err := sdk.ParseResourceList(data)
 	if err != nil {
