@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,66 +19,32 @@ import (
 var errCheckFailed = errors.New("check failed")
 
 func newCheckCommand() *cobra.Command {
-	var (
-		side    string
-		live    bool
-		timeout time.Duration
-	)
-	cmd := &cobra.Command{
-		Use:   "check [DIR|FILE...]",
-		Short: "Render every ClusterPairRequest under the directories as the function would; with --live, reach each destination",
-		Long: `check finds every ClusterPairRequest in the YAML and JSON files under the
-given directories (default "."; hidden directories such as .git are skipped)
-and renders each exactly as the function does when kustomize runs it (the
-same processor, in the request's directory, with the sops keys of the
-environment: SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, ...). It prints a table (pair,
-destination server, mode, Portworx endpoint, result), then every error and
-warning, and exits non-zero when any pair has an error: a pre-commit hook or
-CI gate. Nothing secret is printed.
-
-A bidirectional request (spec.reverse) is checked for both sides unless
---side or $CLUSTERPAIR_SIDE chooses one; a one-way request has only the
-source side.
-
---live also does, from this machine, what Stork's controller does from the
-source cluster: it builds a client from the rendered pair's spec.config
-(clientcmd.NewNonInteractiveClientConfig(...).ClientConfig(); exec plugins
-run here) and calls GET /version on the destination, and it opens a TCP
-connection to the Portworx endpoint (nothing is sent; the token never leaves
-this process). Each live check is reported as passed, failed (with the
-reason) or skipped (with why); a failed one fails the command. The Stork pod
-may see the network differently from this machine.`,
-		Example: `  clusterpair-fn check                      # every request under .
-  clusterpair-fn check --live pairs/dr-west  # and reach the destination
-  CLUSTERPAIR_SIDE=source clusterpair-fn check clusters/`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				args = []string{"."}
-			}
-			chosen, err := resolveSide(side, os.Getenv)
-			if err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			report, err := check.Run(ctx, check.Options{
-				Paths: args, Side: chosen, Live: live, Timeout: timeout,
-				Decryptor: secrets.NewSOPSDecryptor(),
-			})
-			if err != nil {
-				return err
-			}
-			if err := report.Write(cmd.OutOrStdout()); err != nil {
-				return err
-			}
-			if report.Failed() {
-				return fmt.Errorf("%w: see the report above", errCheckFailed)
-			}
-			return nil
-		},
+	var o checkFlags
+	cmd := newCheckShell(&o)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			args = []string{"."}
+		}
+		chosen, err := resolveSide(o.side, os.Getenv)
+		if err != nil {
+			return err
+		}
+		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		report, err := check.Run(ctx, check.Options{
+			Paths: args, Side: chosen, Live: o.live, Timeout: o.timeout,
+			Decryptor: secrets.NewSOPSDecryptor(),
+		})
+		if err != nil {
+			return err
+		}
+		if err := report.Write(cmd.OutOrStdout()); err != nil {
+			return err
+		}
+		if report.Failed() {
+			return fmt.Errorf("%w: see the report above", errCheckFailed)
+		}
+		return nil
 	}
-	cmd.Flags().BoolVar(&live, "live", false, "also call GET /version on each destination and connect to its Portworx endpoint, from this machine")
-	cmd.Flags().StringVar(&side, "side", "", `check only this side of bidirectional requests: "source" or "destination" (default from $CLUSTERPAIR_SIDE; both when unset)`)
-	cmd.Flags().DurationVar(&timeout, "timeout", check.DefaultTimeout, "time limit of each live check")
 	return cmd
 }
