@@ -38,7 +38,7 @@ func newCheckCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		if err := report.Write(cmd.OutOrStdout()); err != nil {
+		if err := report.WriteFormat(cmd.OutOrStdout(), o.output); err != nil {
 			return err
 		}
 		if report.Failed() {

@@ -3,6 +3,9 @@ package main
 // The command line of `check`, shared by both builds (see cli_new.go).
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -11,6 +14,9 @@ import (
 // defaultCheckTimeout is check.DefaultTimeout (a test of the full build
 // keeps them equal; the lean build does not link pkg/check).
 const defaultCheckTimeout = 10 * time.Second
+
+// checkFormats are check.Formats (kept equal by a test of the full build).
+var checkFormats = []string{"table", "json", "junit"}
 
 // checkFlags are the flags of `check`.
 type checkFlags struct {
@@ -54,5 +60,12 @@ may see the network differently from this machine.`,
 	cmd.Flags().BoolVar(&o.live, "live", false, "also call GET /version on each destination and connect to its Portworx endpoint, from this machine")
 	cmd.Flags().StringVar(&o.side, "side", "", `check only this side of bidirectional requests: "source" or "destination" (default from $CLUSTERPAIR_SIDE; both when unset)`)
 	cmd.Flags().DurationVar(&o.timeout, "timeout", defaultCheckTimeout, "time limit of each live check")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "report format: "+strings.Join(checkFormats, ", ")+" (json: see docs/api.md; junit: one test case per pair)")
+	cmd.PreRunE = func(*cobra.Command, []string) error {
+		if !slices.Contains(checkFormats, o.output) {
+			return fmt.Errorf("-o %q: want one of %s", o.output, strings.Join(checkFormats, ", "))
+		}
+		return nil
+	}
 	return cmd
 }

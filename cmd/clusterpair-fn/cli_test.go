@@ -3,6 +3,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,5 +39,12 @@ func TestResolveKubeconfig(t *testing.T) {
 func TestCheckTimeoutDefault(t *testing.T) {
 	if defaultCheckTimeout != check.DefaultTimeout {
 		t.Errorf("defaultCheckTimeout = %v, check.DefaultTimeout = %v", defaultCheckTimeout, check.DefaultTimeout)
+	}
+}
+
+// TestCheckFormats keeps the shared -o values equal to check.Formats.
+func TestCheckFormats(t *testing.T) {
+	if !slices.Equal(checkFormats, check.Formats) {
+		t.Errorf("checkFormats = %v, check.Formats = %v", checkFormats, check.Formats)
 	}
 }
