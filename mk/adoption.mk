@@ -36,3 +36,16 @@ GORELEASER_VERSION ?= v2.15.1
 .PHONY: release-snapshot
 release-snapshot: ## Build the release archives, checksums and SBOMs locally into dist/ (GoReleaser --snapshot; slow).
 	$(GO) run github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION) release --snapshot --clean --skip=publish
+
+# Schema: the ClusterPairRequest OpenAPI schema from the Go types
+# (controller-gen's CRD output), and the JSON Schema editors read.
+CONTROLLER_GEN_VERSION := v0.23.0
+CONTROLLER_GEN := $(BIN)/controller-gen
+
+$(CONTROLLER_GEN):
+	GOBIN=$(BIN) $(GO) install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_GEN_VERSION)
+
+.PHONY: schema
+schema: $(CONTROLLER_GEN) ## Regenerate schema/ from pkg/api/v1alpha1 (controller-gen CRD + JSON Schema).
+	$(CONTROLLER_GEN) crd:crdVersions=v1 paths=./hack/schema/v1alpha1 output:crd:dir=schema
+	$(GO) run ./hack/schema
