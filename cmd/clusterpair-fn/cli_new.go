@@ -18,6 +18,9 @@ type newFlags struct {
 	Age, PGP                                           []string
 	SOPSConfig, Dir                                    string
 	Force                                              bool
+	Layout                                             string
+	OutputAge                                          []string
+	DryRun                                             bool
 }
 
 // newNewShell returns the `new` command with its help, arguments and flags
@@ -84,6 +87,9 @@ Then: clusterpair-fn check --live DIR, and commit the directory.`,
 	f.StringVar(&o.SOPSConfig, "sops-config", "", "sops configuration to use instead of the .sops.yaml found from --dir upwards (default $SOPS_CONFIG)")
 	f.StringVar(&o.Dir, "dir", "", "pair directory to write (default: ./NAME)")
 	f.BoolVar(&o.Force, "force", false, "replace existing files")
+	f.StringVar(&o.Layout, "layout", "kustomize", "pair directory layout: kustomize (exec generator), kpt (Kptfile pipeline, secrets/ in .krmignore, encrypted output) or flux (encrypted output.file and a CI render script)")
+	f.StringSliceVar(&o.OutputAge, "output-age", nil, "age recipients of the rendered output for --layout kpt|flux (the cluster's and the renderer's keys; default: --age)")
+	f.BoolVar(&o.DryRun, "dry-run", false, "check and render everything in memory and list what would be written; write nothing")
 	_ = cmd.MarkFlagRequired("namespace")
 	return cmd
 }

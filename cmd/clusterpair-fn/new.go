@@ -28,6 +28,7 @@ func newNewCommand() *cobra.Command {
 			Mode: f.Mode, PXEndpoint: f.PXEndpoint, TokenFile: f.TokenFile, TokenEnv: f.TokenEnv,
 			ProjectMappings: f.ProjectMappings, Age: f.Age, PGP: f.PGP,
 			SOPSConfig: f.SOPSConfig, Force: f.Force, Stdin: cmd.InOrStdin(),
+			Layout: f.Layout, OutputAge: f.OutputAge, DryRun: f.DryRun,
 		})
 		if err != nil {
 			return err
@@ -42,13 +43,19 @@ func newNewCommand() *cobra.Command {
 // warnings (to errOut). Nothing printed holds a credential.
 func printNewResult(out, errOut io.Writer, res *author.Result) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Wrote %s, ready to commit:\n", filepath.Clean(res.Dir)+string(filepath.Separator))
+	if res.DryRun {
+		fmt.Fprintf(&b, "Would write %s (--dry-run: nothing was written):\n", filepath.Clean(res.Dir)+string(filepath.Separator))
+	} else {
+		fmt.Fprintf(&b, "Wrote %s, ready to commit:\n", filepath.Clean(res.Dir)+string(filepath.Separator))
+	}
 	for _, f := range res.Files {
 		switch f.Name {
 		case author.RequestFile:
 			fmt.Fprintf(&b, "  %-28s the ClusterPairRequest\n", f.Name)
 		case author.KustomizationFile:
 			fmt.Fprintf(&b, "  %-28s generators: [%s]\n", f.Name, author.RequestFile)
+		case author.KptfileFile, author.KrmignoreFile, author.RenderScriptFile:
+			fmt.Fprintf(&b, "  %-28s %s\n", f.Name, layoutFileRole(f.Name))
 		default:
 			from := "explicit recipients"
 			if f.SOPSConfig != "" {
@@ -63,4 +70,15 @@ func printNewResult(out, errOut io.Writer, res *author.Result) {
 	for _, w := range res.Warnings {
 		fmt.Fprintf(errOut, "clusterpair-fn: warning: %s\n", author.Describe(w))
 	}
+}
+
+// layoutFileRole says what a file of the kpt or flux layout is for.
+func layoutFileRole(name string) string {
+	switch name {
+	case author.KptfileFile:
+		return "kpt pipeline: exec clusterpair-fn"
+	case author.KrmignoreFile:
+		return "keeps " + author.SecretsDir + "/ out of kpt's view"
+	}
+	return "CI: renders " + author.RenderedFile + " for Flux"
 }
