@@ -41,13 +41,15 @@ tools: $(KUSTOMIZE) $(SOPS) ## Install kustomize and sops into ./bin.
 	@command -v kpt >/dev/null || { echo "kpt is required on PATH (preinstalled on the machine image)" >&2; exit 1; }
 	@command -v gpg >/dev/null || { echo "gpg is required on PATH for the PGP tests (apt-get install gnupg)" >&2; exit 1; }
 
-.PHONY: build
-build: ## Build the static binaries (lean clusterpair-fn and clusterpair-fn-full) into ./bin.
-	$(GO) build -trimpath $(LEAN_TAGS) -ldflags '$(LDFLAGS)' -o $(FN) ./cmd/clusterpair-fn
+.PHONY: build build-lean
+build: build-lean ## Build the static binaries (lean clusterpair-fn and clusterpair-fn-full) into ./bin.
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(FN_FULL) ./cmd/clusterpair-fn
 
+build-lean: ## Build only the lean clusterpair-fn (age/PGP, what kustomize runs) into ./bin.
+	$(GO) build -trimpath $(LEAN_TAGS) -ldflags '$(LDFLAGS)' -o $(FN) ./cmd/clusterpair-fn
+
 .PHONY: demo
-demo: build $(KUSTOMIZE) ## Render examples/kustomize with the demo-only age key.
+demo: build-lean $(KUSTOMIZE) ## Render examples/kustomize with the demo-only age key (builds only the lean binary and kustomize).
 	@env -u SOPS_AGE_KEY HOME=$$(mktemp -d) XDG_CONFIG_HOME=$$(mktemp -d) \
 	  SOPS_AGE_KEY_FILE=$(CURDIR)/examples/demo.agekey \
 	  $(KUSTOMIZE) build --enable-alpha-plugins --enable-exec examples/kustomize
@@ -66,14 +68,14 @@ test: lint build tools ## Unit, golden and end-to-end tests (real kustomize, kpt
 	$(GO) test -count=1 $(LEAN_TAGS) -run 'KeySource|Vault|KeyEndpoint|KeyPolicy' ./pkg/fn/ ./cmd/...
 
 .PHONY: image
-image: ## Build the FROM-scratch image $(IMAGE) from a host-built static binary.
+image: ## Build the FROM-scratch image (IMAGE=, default localhost/clusterpair-fn:dev) from host-built static binaries.
 	rm -rf dist/image && mkdir -p dist/image
 	$(GO) build -trimpath $(LEAN_TAGS) -ldflags '$(LDFLAGS)' -o dist/image/clusterpair-fn ./cmd/clusterpair-fn
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/image/clusterpair-fn-full ./cmd/clusterpair-fn
 	cp /etc/ssl/certs/ca-certificates.crt dist/image/ca-certificates.crt
 	printf 'root:x:0:0:root:/:/sbin/nologin\nnobody:x:65534:65534:nobody:/:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/:/sbin/nologin\n' > dist/image/passwd
 	printf 'root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n' > dist/image/group
-	docker build -q -t $(IMAGE) -f Dockerfile dist/image
+	docker build -q -t $(IMAGE) $(IMAGE_LABELS) -t $(call versioned,$(IMAGE)) -f Dockerfile dist/image
 
 .PHONY: test-container
 test-container: image tools ## Run the image for real through kustomize (container:) and kpt fn eval --image.

@@ -10,7 +10,7 @@ $(CMP_KUSTOMIZE):
 	GOBIN=$(CURDIR)/$(dir $@) $(GO) install -trimpath -ldflags '-s -w' sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 
 .PHONY: image-argocd-cmp
-image-argocd-cmp: $(CMP_KUSTOMIZE) ## Build the Argo CD plugin sidecar image $(ARGOCD_CMP_IMAGE).
+image-argocd-cmp: $(CMP_KUSTOMIZE) ## Build the Argo CD plugin sidecar image (ARGOCD_CMP_IMAGE=, default localhost/clusterpair-fn-argocd-cmp:dev).
 	rm -rf $(ARGOCD_CMP_DIR) && mkdir -p $(ARGOCD_CMP_DIR)
 	$(GO) build -trimpath $(LEAN_TAGS) -ldflags '$(LDFLAGS)' -o $(ARGOCD_CMP_DIR)/clusterpair-fn ./cmd/clusterpair-fn
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(ARGOCD_CMP_DIR)/clusterpair-fn-full ./cmd/clusterpair-fn
@@ -19,7 +19,7 @@ image-argocd-cmp: $(CMP_KUSTOMIZE) ## Build the Argo CD plugin sidecar image $(A
 	cp examples/argocd/cmp/plugin.yaml $(ARGOCD_CMP_DIR)/plugin.yaml
 	printf 'root:x:0:0:root:/:/sbin/nologin\nargocd:x:999:999:argocd:/home/argocd:/sbin/nologin\n' > $(ARGOCD_CMP_DIR)/passwd
 	printf 'root:x:0:\nargocd:x:999:\n' > $(ARGOCD_CMP_DIR)/group
-	docker build -q -t $(ARGOCD_CMP_IMAGE) -f Dockerfile.argocd $(ARGOCD_CMP_DIR)
+	docker build -q -t $(ARGOCD_CMP_IMAGE) $(IMAGE_LABELS) -t $(call versioned,$(ARGOCD_CMP_IMAGE)) -f Dockerfile.argocd $(ARGOCD_CMP_DIR)
 
 # `make test-container` also builds this image and runs its tests
 # (test/e2e/argocd_container_test.go, TestContainerArgoCD*).

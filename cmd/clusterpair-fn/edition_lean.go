@@ -22,6 +22,9 @@ import (
 // fullBinary is the name of the full build.
 const fullBinary = "clusterpair-fn-full"
 
+// fullOnly names everything the full build alone does.
+const fullOnly = "it runs `clusterpair-fn new`, `clusterpair-fn check` and `clusterpair-fn rekey`, and renders with KMS/Vault keys; install both builds: make install"
+
 // handOver reruns this very command with the full build: same arguments,
 // the same stdin (already read, when given), stdout and stderr passed
 // through, and its exit code. Nothing has been written by this process.
@@ -60,29 +63,35 @@ func findFull() (string, error) {
 	if path, err := exec.LookPath(fullBinary); err == nil {
 		return path, nil
 	}
-	return "", fmt.Errorf("%s is not installed next to clusterpair-fn or on PATH (it handles KMS/Vault keys and encryption)", fullBinary)
+	return "", fmt.Errorf("%s is not installed next to clusterpair-fn or on PATH (%s)", fullBinary, fullOnly)
 }
 
-// The lean build carries no code of `new`, `check` and `rekey` (they link the full
-// sops library and Kubernetes clients): these stand-ins hand the command,
+// The lean build carries no code of `new`, `check` and `rekey` (they link
+// the full sops library and Kubernetes clients): these stand-ins have the
+// real help and flags of new and check (cli_new.go, cli_check.go), so --help
+// and flag errors work with the lean build alone, and hand the command,
 // flags and all, to the full build.
 func newNewCommand() *cobra.Command {
-	return handOverCommand("new", "Create a pair directory (runs clusterpair-fn-full)")
-}
-func newCheckCommand() *cobra.Command {
-	return handOverCommand("check", "Check every ClusterPairRequest (runs clusterpair-fn-full)")
+	cmd := newNewShell(&newFlags{})
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return handOver(cmd, nil, errNeedsFull(cmd)) }
+	return cmd
 }
 func newRekeyCommand() *cobra.Command {
-	return handOverCommand("rekey", "Re-encrypt the referenced files to today's .sops.yaml recipients (runs clusterpair-fn-full)")
+	return &cobra.Command{
+		Use:                "rekey [DIR...]",
+		Short:              "Re-encrypt the referenced files to today's .sops.yaml recipients (runs clusterpair-fn-full)",
+		DisableFlagParsing: true,
+		RunE:               func(cmd *cobra.Command, _ []string) error { return handOver(cmd, nil, errNeedsFull(cmd)) },
+	}
 }
 
-func handOverCommand(name, short string) *cobra.Command {
-	return &cobra.Command{
-		Use:                name,
-		Short:              short,
-		DisableFlagParsing: true,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return handOver(cmd, nil, nil)
-		},
-	}
+func newCheckCommand() *cobra.Command {
+	cmd := newCheckShell(&checkFlags{})
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return handOver(cmd, nil, errNeedsFull(cmd)) }
+	return cmd
+}
+
+// errNeedsFull is why a stand-in hands over: its command needs the full build.
+func errNeedsFull(cmd *cobra.Command) error {
+	return fmt.Errorf("%s needs the full build", cmd.CommandPath())
 }

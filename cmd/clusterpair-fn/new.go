@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -14,93 +15,40 @@ import (
 )
 
 func newNewCommand() *cobra.Command {
-	var o author.Options
-	var allow []string
-	cmd := &cobra.Command{
-		Use:   "new NAME -n NAMESPACE --kubeconfig FILE --px-endpoint HOST[:PORT] (--token-file FILE | --token-env VAR)",
-		Short: "Create a pair directory, ready to commit, from a live kubeconfig and a Portworx token",
-		Long: `new writes a pair directory (default: ./NAME) that renders the ClusterPair
-NAME in NAMESPACE:
-
-  clusterpair.yaml             the ClusterPairRequest, an exec-function generator
-  destination-kubeconfig.yaml  the kubeconfig, SOPS-encrypted
-  px-token.enc                 the Portworx pairing token, SOPS-encrypted (binary)
-  kustomization.yaml           generators: [clusterpair.yaml]
-
-The kubeconfig is reduced to one context (--context, default its
-current-context) before it is encrypted: no other context, cluster or user is
-ever written. Certificate and key files and a tokenFile are inlined,
-LocationOfOrigin and extensions are dropped. Exec plugins and auth-providers
-are kept, with the same warnings the renderer gives.
-
-Nothing is written until the pair renders in memory exactly as the function
-will render it; then only ciphertext and the request reach the disk (through
-a temporary file in the directory, renamed into place). No plaintext secret
-is written or printed. Existing files are never replaced without --force.
-
-Recipients: --age and --pgp, or else the creation rules of the first
-.sops.yaml found in the pair directory or above it (or --sops-config, or
-$SOPS_CONFIG), matched against each file's path exactly as the sops CLI
-matches them (path_regex, key groups, encrypted_regex...). A rule that would
-leave the kubeconfig's credentials readable is refused, and so is one naming a
-network key source (Vault, Key Vault, KMS) not allowed by
-$CLUSTERPAIR_FN_ALLOW_KEY_ENDPOINTS or --allow-key-endpoint.
-
---px-endpoint takes HOST:PORT, [IPV6]:PORT or http(s)://HOST[:PORT]. Without a
-port: 9001 (the Portworx API port) for a bare host or address, 80 or 443 for
-a URL. The token comes from --token-file (read in place; "-" reads stdin) or
-from the environment variable --token-env names.
-
-Then: clusterpair-fn check --live DIR, and commit the directory.` + serviceAccountHelp,
-		Example: `  clusterpair-fn new dr-west -n app --kubeconfig ~/.kube/config --context west \
-      --px-endpoint px-api.west.example.com:9001 \
-      --token-file <(kubectl --context west -n portworx exec ds/portworx -c portworx -- \
-          /opt/pwx/bin/pxctl cluster token show | awk '/Token is/ {print $3}') \
-      --age age1... --dir pairs/dr-west`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return fmt.Errorf("new takes exactly one argument, the pair's NAME (got %d)", len(args))
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Name = args[0]
-			o.Stdin = cmd.InOrStdin()
-			if o.ServiceAccount.DryRun {
-				return runServiceAccountDryRun(cmd.OutOrStdout(), o.ServiceAccount)
-			}
-			policy, err := keyPolicy(allow)
-			if err != nil {
-				return err
-			}
-			o.KeyPolicy = policy
-			res, err := author.New(o)
-			if err != nil {
-				return err
-			}
-			printNewResult(cmd.OutOrStdout(), cmd.ErrOrStderr(), res)
-			return nil
-		},
+	var f newFlags
+	cmd := newNewShell(&f)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		kubeconfig, err := resolveKubeconfig(f.Kubeconfig, os.Getenv)
+		if err != nil {
+			return err
+		}
+		sa := author.ServiceAccountOptions{
+			Name: f.ServiceAccount, Namespace: f.ServiceAccountNamespace,
+			ClusterRole: f.ClusterRole, TokenDuration: f.TokenDuration,
+			DryRun: f.DryRun && f.ServiceAccount != "",
+		}
+		if sa.DryRun {
+			return runServiceAccountDryRun(cmd.OutOrStdout(), sa)
+		}
+		policy, err := keyPolicy(f.AllowKeyEndpoints)
+		if err != nil {
+			return err
+		}
+		res, err := author.New(author.Options{
+			Name: args[0], Namespace: f.Namespace, Dir: f.Dir,
+			Kubeconfig: kubeconfig, Context: f.Context, Server: f.Server,
+			Mode: f.Mode, PXEndpoint: f.PXEndpoint, TokenFile: f.TokenFile, TokenEnv: f.TokenEnv,
+			ProjectMappings: f.ProjectMappings, Age: f.Age, PGP: f.PGP,
+			SOPSConfig: f.SOPSConfig, Force: f.Force, Stdin: cmd.InOrStdin(),
+			Layout: f.Layout, OutputAge: f.OutputAge, DryRun: f.DryRun,
+			KeyPolicy: policy, ServiceAccount: sa,
+		})
+		if err != nil {
+			return err
+		}
+		printNewResult(cmd.OutOrStdout(), cmd.ErrOrStderr(), res)
+		return nil
 	}
-	f := cmd.Flags()
-	f.StringVarP(&o.Namespace, "namespace", "n", "", "namespace of the ClusterPair (required)")
-	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig that reaches the destination cluster (required; $KUBECONFIG is not read)")
-	f.StringVar(&o.Context, "context", "", "context of the kubeconfig to use (default: its current-context)")
-	f.StringVar(&o.Server, "server", "", "destination API server URL reachable from the source cluster, written as spec.destination.kubeconfig.server")
-	f.StringVar(&o.PXEndpoint, "px-endpoint", "", "destination's Portworx API endpoint: HOST[:PORT] or http(s)://HOST[:PORT] (required unless --mode sync-dr)")
-	f.StringVar(&o.TokenFile, "token-file", "", `file holding the destination's pairing token ("-": stdin)`)
-	f.StringVar(&o.TokenEnv, "token-env", "", "environment variable holding the destination's pairing token")
-	f.StringVar(&o.Mode, "mode", "async-dr", "async-dr, migration or sync-dr")
-	f.StringVar(&o.ProjectMappings, "project-mappings", "", `Rancher project mappings, as storkctl takes them ("p-a=p-b,c-1:p-a=c-2:p-b")`)
-	f.StringSliceVar(&o.Age, "age", nil, "age recipient to encrypt to (repeatable or comma-separated; replaces the .sops.yaml rule's keys)")
-	f.StringSliceVar(&o.PGP, "pgp", nil, "PGP fingerprint to encrypt to (repeatable or comma-separated)")
-	f.StringVar(&o.SOPSConfig, "sops-config", "", "sops configuration to use instead of the .sops.yaml found from --dir upwards (default $SOPS_CONFIG)")
-	f.StringVar(&o.Dir, "dir", "", "pair directory to write (default: ./NAME)")
-	f.BoolVar(&o.Force, "force", false, "replace existing files (with --service-account: rotate its token)")
-	addServiceAccountFlags(cmd, &o.ServiceAccount)
-	addKeyPolicyFlag(f, &allow)
-	_ = cmd.MarkFlagRequired("namespace")
-	_ = cmd.MarkFlagRequired("kubeconfig")
 	return cmd
 }
 
@@ -108,13 +56,19 @@ Then: clusterpair-fn check --live DIR, and commit the directory.` + serviceAccou
 // warnings (to errOut). Nothing printed holds a credential.
 func printNewResult(out, errOut io.Writer, res *author.Result) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Wrote %s, ready to commit:\n", filepath.Clean(res.Dir)+string(filepath.Separator))
+	if res.DryRun {
+		fmt.Fprintf(&b, "Would write %s (--dry-run: nothing was written):\n", filepath.Clean(res.Dir)+string(filepath.Separator))
+	} else {
+		fmt.Fprintf(&b, "Wrote %s, ready to commit:\n", filepath.Clean(res.Dir)+string(filepath.Separator))
+	}
 	for _, f := range res.Files {
 		switch f.Name {
 		case author.RequestFile:
 			fmt.Fprintf(&b, "  %-28s the ClusterPairRequest\n", f.Name)
 		case author.KustomizationFile:
 			fmt.Fprintf(&b, "  %-28s generators: [%s]\n", f.Name, author.RequestFile)
+		case author.KptfileFile, author.KrmignoreFile, author.RenderScriptFile:
+			fmt.Fprintf(&b, "  %-28s %s\n", f.Name, layoutFileRole(f.Name))
 		default:
 			from := "explicit recipients"
 			if f.SOPSConfig != "" {
@@ -130,4 +84,15 @@ func printNewResult(out, errOut io.Writer, res *author.Result) {
 	for _, w := range res.Warnings {
 		fmt.Fprintf(errOut, "clusterpair-fn: warning: %s\n", author.Describe(w))
 	}
+}
+
+// layoutFileRole says what a file of the kpt or flux layout is for.
+func layoutFileRole(name string) string {
+	switch name {
+	case author.KptfileFile:
+		return "kpt pipeline: exec clusterpair-fn"
+	case author.KrmignoreFile:
+		return "keeps " + author.SecretsDir + "/ out of kpt's view"
+	}
+	return "CI: renders " + author.RenderedFile + " for Flux"
 }

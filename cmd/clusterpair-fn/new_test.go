@@ -198,6 +198,7 @@ func TestNewRefusesToOverwrite(t *testing.T) {
 
 func TestNewArguments(t *testing.T) {
 	testenv.Isolate(t)
+	t.Setenv("KUBECONFIG", "")
 	cases := []struct {
 		args []string
 		want string
@@ -205,7 +206,7 @@ func TestNewArguments(t *testing.T) {
 		{[]string{"new"}, "exactly one argument"},
 		{[]string{"new", "a", "b"}, "exactly one argument"},
 		{[]string{"new", "a", "--kubeconfig", "k"}, `required flag(s) "namespace" not set`},
-		{[]string{"new", "a", "-n", "app"}, `required flag(s) "kubeconfig" not set`},
+		{[]string{"new", "a", "-n", "app"}, "no kubeconfig: pass --kubeconfig FILE or set $KUBECONFIG"},
 		{[]string{"new", "a", "-n", "app", "--kubeconfig", "k", "--mode", "dr"}, `--mode "dr"`},
 	}
 	for _, c := range cases {

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testcrds"
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
 )
 
@@ -18,22 +18,13 @@ func example(elem ...string) string {
 	return testenv.Path(append([]string{"examples", "argocd"}, elem...)...)
 }
 
-// crdPath returns a CRD file of ../shared/crds (or $CRD_DIR), failing the
-// test when it is missing: the examples are validated against the real
-// Argo CD CRDs and never skipped.
+// crdPath returns a CRD file from internal/testcrds (Argo CD's CRDs from
+// its Go module at the pinned version), failing the test when it cannot be
+// had: the examples are validated against the real Argo CD CRDs and never
+// skipped.
 func crdPath(t *testing.T, name string) string {
 	t.Helper()
-	dir := os.Getenv("CRD_DIR")
-	if dir == "" {
-		dir = filepath.Join(testenv.RepoRoot(), "..", "shared", "crds")
-	} else if !filepath.IsAbs(dir) {
-		dir = testenv.Path(dir)
-	}
-	p := filepath.Join(dir, name)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("CRD %s not found (set CRD_DIR): %v", p, err)
-	}
-	return p
+	return testcrds.Path(t, name)
 }
 
 // readObjects reads the YAML documents of a file that have a kind.

@@ -55,6 +55,14 @@ type Options struct {
 	// ServiceAccount, when its Name is set, writes a dedicated
 	// ServiceAccount's token instead of the operator's credential.
 	ServiceAccount ServiceAccountOptions
+	// Layout is kustomize (default), kpt or flux (see Layouts).
+	Layout string
+	// OutputAge are the age recipients of the rendered output (kpt and
+	// flux layouts); default: Age.
+	OutputAge []string
+	// DryRun does everything but write: the Result lists what would be
+	// written.
+	DryRun bool
 
 	// Stdin is read for TokenFile "-".
 	Stdin io.Reader
@@ -86,6 +94,8 @@ type Result struct {
 	// the cluster's server (scheme, host and port only) and Auth how the user
 	// authenticates (no credential).
 	Context, Cluster, User, Server, Auth string
+	// DryRun is true when nothing was written (Options.DryRun).
+	DryRun bool
 	// Warnings are the renderer's warnings about the pair (exec plugins,
 	// insecure-skip-tls-verify, loopback servers...).
 	Warnings diag.Findings
@@ -160,11 +170,11 @@ func New(opts Options) (*Result, error) {
 	if dir == "" {
 		dir = opts.Name
 	}
-	names := []string{RequestFile, KubeconfigFile, KustomizationFile}
-	if fields.ip != "" {
-		names = append(names, TokenFile)
+	lay, err := opts.layout(&fields)
+	if err != nil {
+		return nil, err
 	}
-	if err := checkTargets(dir, names, opts.Force); err != nil {
+	if err := checkLayoutTargets(dir, lay.names(opts.Name, fields.ip != ""), opts.Force); err != nil {
 		return nil, err
 	}
 
@@ -191,7 +201,7 @@ func New(opts Options) (*Result, error) {
 	}
 
 	enc := secrets.FileEncryptOptions{Age: opts.Age, PGP: opts.PGP, ConfigFile: opts.SOPSConfig, Getenv: getenv, Policy: opts.KeyPolicy}
-	kcEnc, err := secrets.EncryptFile(kc.data, filepath.Join(dir, KubeconfigFile), enc)
+	kcEnc, err := secrets.EncryptFile(kc.data, filepath.Join(dir, filepath.FromSlash(lay.input(KubeconfigFile))), enc)
 	if err != nil {
 		return nil, fmt.Errorf("encrypting %s: %w", KubeconfigFile, err)
 	}
@@ -203,27 +213,38 @@ func New(opts Options) (*Result, error) {
 		return nil, fmt.Errorf("the sops creation rule for %s (%s) would leave credentials readable (%s): its encrypted_regex or unencrypted_regex is probably meant for Kubernetes Secrets. Add an earlier creation rule matching this path that encrypts everything, or point --sops-config at such a configuration; nothing was written",
 			KubeconfigFile, describeConfig(kcEnc.ConfigFile), strings.Join(leaks, ", "))
 	}
-	files := []outFile{{name: RequestFile, data: request}, {name: KubeconfigFile, data: kcEnc.Data}}
+	files := []outFile{{name: RequestFile, data: request}, {name: lay.input(KubeconfigFile), data: kcEnc.Data}}
 	result := &Result{
 		Dir: dir, Context: kc.context, Cluster: kc.cluster, User: kc.user, Server: kc.server, Auth: kc.auth, Warnings: warnings,
 		ServiceAccount: saResult,
-		Files:          []File{{Name: RequestFile}, {Name: KubeconfigFile, Encrypted: true, Recipients: kcEnc.Recipients, SOPSConfig: kcEnc.ConfigFile}},
+		Files:          []File{{Name: RequestFile}, {Name: lay.input(KubeconfigFile), Encrypted: true, Recipients: kcEnc.Recipients, SOPSConfig: kcEnc.ConfigFile}},
 	}
 	if token != nil {
-		tokEnc, err := secrets.EncryptFile(token, filepath.Join(dir, TokenFile), enc)
+		tokEnc, err := secrets.EncryptFile(token, filepath.Join(dir, filepath.FromSlash(lay.input(TokenFile))), enc)
 		if err != nil {
 			return nil, fmt.Errorf("encrypting %s: %w", TokenFile, err)
 		}
 		if t := bytes.TrimSpace(token); len(t) > 0 && bytes.Contains(tokEnc.Data, t) {
 			return nil, fmt.Errorf("encrypting %s left the token readable; nothing was written", TokenFile)
 		}
-		files = append(files, outFile{name: TokenFile, data: tokEnc.Data})
-		result.Files = append(result.Files, File{Name: TokenFile, Encrypted: true, Recipients: tokEnc.Recipients, SOPSConfig: tokEnc.ConfigFile})
+		files = append(files, outFile{name: lay.input(TokenFile), data: tokEnc.Data})
+		result.Files = append(result.Files, File{Name: lay.input(TokenFile), Encrypted: true, Recipients: tokEnc.Recipients, SOPSConfig: tokEnc.ConfigFile})
 	}
-	files = append(files, outFile{name: KustomizationFile, data: kustomizationYAML()})
-	result.Files = append(result.Files, File{Name: KustomizationFile})
-	if err := writeFiles(dir, files, opts.Force); err != nil {
+	for _, f := range lay.extraFiles(opts.Name) {
+		files = append(files, f)
+		result.Files = append(result.Files, File{Name: f.name})
+	}
+	if opts.DryRun {
+		result.DryRun = true
+		return result, nil
+	}
+	if err := writeLayout(dir, files, opts.Force); err != nil {
 		return nil, err
+	}
+	if lay == LayoutFlux {
+		if err := os.Chmod(filepath.Join(dir, RenderScriptFile), 0o755); err != nil {
+			return nil, fmt.Errorf("making %s executable: %w", RenderScriptFile, err)
+		}
 	}
 	return result, nil
 }

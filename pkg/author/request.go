@@ -31,16 +31,28 @@ type requestFields struct {
 	ip              string
 	port            int
 	projectMappings string
+	// kubeconfigFile and tokenFile are the inputs' paths (default
+	// KubeconfigFile, TokenFile); outputAge and outputFile, when set, become
+	// spec.output.encrypt.age and spec.output.file.
+	kubeconfigFile, tokenFile string
+	outputAge                 []string
+	outputFile                string
 }
 
 // requestYAML returns the ClusterPairRequest: an exec-function generator
 // for kustomize, readable in review, with the fields in the order of the
 // README.
 func requestYAML(f requestFields) []byte {
+	if f.kubeconfigFile == "" {
+		f.kubeconfigFile = KubeconfigFile
+	}
+	if f.tokenFile == "" {
+		f.tokenFile = TokenFile
+	}
 	var b strings.Builder
-	b.WriteString("# Created by `clusterpair-fn new`. " + KubeconfigFile)
+	b.WriteString("# Created by `clusterpair-fn new`. " + f.kubeconfigFile)
 	if f.ip != "" {
-		b.WriteString(" and " + TokenFile + " are\n# SOPS-encrypted")
+		b.WriteString(" and " + f.tokenFile + " are\n# SOPS-encrypted")
 	} else {
 		b.WriteString(" is\n# SOPS-encrypted")
 	}
@@ -50,15 +62,27 @@ func requestYAML(f requestFields) []byte {
 	b.WriteString("  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: clusterpair-fn\n")
 	b.WriteString("spec:\n")
 	fmt.Fprintf(&b, "  mode: %s\n", scalar(string(f.mode)))
-	fmt.Fprintf(&b, "  destination:\n    kubeconfig:\n      file: %s\n", KubeconfigFile)
+	fmt.Fprintf(&b, "  destination:\n    kubeconfig:\n      file: %s\n", f.kubeconfigFile)
 	if f.server != "" {
 		fmt.Fprintf(&b, "      server: %s\n", scalar(f.server))
 	}
 	if f.ip != "" {
-		fmt.Fprintf(&b, "  storage:\n    ip: %s\n    port: %d\n    token:\n      file: %s\n", scalar(f.ip), f.port, TokenFile)
+		fmt.Fprintf(&b, "  storage:\n    ip: %s\n    port: %d\n    token:\n      file: %s\n", scalar(f.ip), f.port, f.tokenFile)
 	}
 	if f.projectMappings != "" {
 		fmt.Fprintf(&b, "  rancher:\n    projectMappings: %s\n", scalar(f.projectMappings))
+	}
+	if len(f.outputAge) > 0 || f.outputFile != "" {
+		b.WriteString("  output:\n")
+		if f.outputFile != "" {
+			fmt.Fprintf(&b, "    file: %s\n", scalar(f.outputFile))
+		}
+		if len(f.outputAge) > 0 {
+			b.WriteString("    encrypt:\n      age:\n")
+			for _, r := range f.outputAge {
+				fmt.Fprintf(&b, "        - %s\n", scalar(r))
+			}
+		}
 	}
 	return []byte(b.String())
 }

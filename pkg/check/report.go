@@ -87,8 +87,12 @@ func (r *Report) summary() string {
 			warned++
 		}
 	}
-	s := fmt.Sprintf("%s checked by rendering them as the function does: %d ok, %d with warnings, %d failed.",
-		plural(len(r.Pairs), "pair"), len(r.Pairs)-failed-warned, warned, failed)
+	them := "them"
+	if len(r.Pairs) == 1 {
+		them = "it"
+	}
+	s := fmt.Sprintf("%s checked by rendering %s as the function does: %d ok, %d with warnings, %d failed.",
+		plural(len(r.Pairs), "pair"), them, len(r.Pairs)-failed-warned, warned, failed)
 	if !r.Live {
 		return s + "\nLive checks not run (--live calls GET /version on each destination and connects to its Portworx endpoint, from this machine)."
 	}

@@ -127,6 +127,7 @@ func (r *renderer) render(req request) ([]*sdk.KubeObject, diag.Findings) {
 		return nil, fs
 	}
 	in, sfs := resolveSecrets(res, cpr, view, &r.needsFull)
+	addRootHint(sfs, req)
 	in.Now = r.now
 	fs.Add(sfs...)
 	if fs.HasErrors() {

@@ -65,7 +65,7 @@ func (d *SOPSDecryptor) Decrypt(file string, data []byte, format Format) (*Docum
 		return nil, notAllowedError(file, denied)
 	}
 	if err != nil {
-		return nil, newError(file, ReasonNoKey, "none of the file's keys (%s) could decrypt it; make one of their private keys available to sops (for age: SOPS_AGE_KEY_FILE or SOPS_AGE_KEY)", describeKeys(tree.Metadata))
+		return nil, newError(file, ReasonNoKey, "none of the file's keys (%s) could decrypt it (%s); make one of their private keys available to sops (for age: SOPS_AGE_KEY_FILE or SOPS_AGE_KEY)", describeKeys(tree.Metadata), envAgeKeySources())
 	}
 	cipher := aes.NewCipher()
 	mac, err := tree.Decrypt(key, cipher)

@@ -100,7 +100,7 @@ func leanError(file string, data []byte, format Format, err error) error {
 	case errors.Is(err, sopsfile.ErrNeedsFullSOPS):
 		return newError(file, ReasonNeedsFull, "its keys (%s) need a key source of the full sops library", keys)
 	case errors.Is(err, sopsfile.ErrNoKey):
-		return newError(file, ReasonNoKey, "none of the file's keys (%s) could decrypt it; make one of their private keys available to sops (for age: SOPS_AGE_KEY_FILE or SOPS_AGE_KEY)", keys)
+		return newError(file, ReasonNoKey, "none of the file's keys (%s) could decrypt it (%s); make one of their private keys available to sops (for age: SOPS_AGE_KEY_FILE or SOPS_AGE_KEY)", keys, envAgeKeySources())
 	case errors.Is(err, sopsfile.ErrTampered):
 		return newError(file, ReasonTampered, "the file was modified after encryption (%s)", detailOf(err))
 	default:

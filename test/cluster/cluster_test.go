@@ -45,7 +45,7 @@ func TestCluster(t *testing.T) {
 	testenv.Tool(t, "kustomize")
 	testenv.Tool(t, "sops")
 	testenv.Tool(t, "clusterpair-fn")
-	crds := readCRDs(t, crdDir(t))
+	crds := readCRDs(t)
 
 	src := newAPIServer(t, "source", kas, etcd)
 	dst := newAPIServer(t, "destination", kas, etcd)

@@ -52,7 +52,7 @@ func newServerAPI(t testing.TB, s *apiServer, crds crdIndex) serverAPI {
 
 // plan decides what to do with an object of gvk: dry-run it against the
 // server (with its mapping), skip it (reason), or fail (reason). Objects of
-// a group with a CRD in ../shared/crds, and core and built-in kinds, are
+// a group with a CRD of internal/testcrds, and core and built-in kinds, are
 // dry-run; kinds of groups no server serves (the function's request,
 // kustomize's own config) are skipped; a kind in a served group that the
 // server does not know is an error, so a typo is never skipped silently.

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -21,7 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/restmapper"
 
-	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testcrds"
 )
 
 // fieldManager is the server-side apply field manager of the suite.
@@ -29,7 +28,7 @@ const fieldManager = "clusterpair-fn-e2e"
 
 var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
-// crdIndex is what the CRDs in ../shared/crds define: kinds by group.
+// crdIndex is what the CRDs of internal/testcrds define: kinds by group.
 type crdIndex map[string]map[string]bool
 
 func (c crdIndex) groups() []string {
@@ -41,31 +40,13 @@ func (c crdIndex) groups() []string {
 	return out
 }
 
-// crdDir is ../shared/crds next to the repository, or $CRD_DIR. The suite
-// fails when it is missing.
-func crdDir(t testing.TB) string {
+// readCRDs reads every CustomResourceDefinition of internal/testcrds:
+// Argo CD's and Flux's from their Go modules at pinned versions, Stork's
+// from test/crds/stork.
+func readCRDs(t testing.TB) []*unstructured.Unstructured {
 	t.Helper()
-	dir := os.Getenv("CRD_DIR")
-	if dir == "" {
-		dir = filepath.Join(testenv.RepoRoot(), "..", "shared", "crds")
-	} else if !filepath.IsAbs(dir) {
-		dir = testenv.Path(dir)
-	}
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		t.Fatalf("CRD directory %s not found (set CRD_DIR): the suite validates against the real CRDs and never skips", dir)
-	}
-	return dir
-}
-
-// readCRDs reads every CustomResourceDefinition in dir's YAML files.
-func readCRDs(t testing.TB, dir string) []*unstructured.Unstructured {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var crds []*unstructured.Unstructured
-	for _, f := range files {
+	for _, f := range testcrds.Paths(t) {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -77,7 +58,7 @@ func readCRDs(t testing.TB, dir string) []*unstructured.Unstructured {
 		}
 	}
 	if len(crds) == 0 {
-		t.Fatalf("no CustomResourceDefinition in %s", dir)
+		t.Fatal("no CustomResourceDefinition in internal/testcrds")
 	}
 	return crds
 }

@@ -108,6 +108,8 @@ type SecretRef struct {
 }
 
 // Mode is the pairing mode.
+//
+// +kubebuilder:validation:Enum=async-dr;migration;sync-dr
 type Mode string
 
 const (
@@ -129,10 +131,13 @@ var Modes = []Mode{ModeAsyncDR, ModeMigration, ModeSyncDR}
 type Rancher struct {
 	// ProjectMappings maps source project IDs to destination project IDs, either
 	// as a map or in storkctl's string form "a=b,c-1:p-a=c-2:p-b".
+	// +kubebuilder:validation:Schemaless
 	ProjectMappings ProjectMappings `json:"projectMappings"`
 }
 
 // ObjectStoreProvider is an object store type Portworx supports.
+//
+// +kubebuilder:validation:Enum=s3;azure;google;nfs
 type ObjectStoreProvider string
 
 const (

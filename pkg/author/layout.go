@@ -1,0 +1,211 @@
+package author
+
+import (
+	"fmt"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Layouts of the pair directory New writes (--layout).
+const (
+	// LayoutKustomize: the request as an exec generator of kustomization.yaml,
+	// the encrypted inputs next to it.
+	LayoutKustomize = "kustomize"
+	// LayoutKpt: a kpt package rendered in place (kpt fn render): a Kptfile
+	// pipeline, the encrypted inputs under secrets/ listed in .krmignore,
+	// and output.encrypt so that nothing plaintext is written back.
+	LayoutKpt = "kpt"
+	// LayoutFlux: rendered in CI for Flux: output.encrypt for the cluster's
+	// recipients, output.file where the rendered file is committed, the
+	// inputs under secrets/, and the CI render script.
+	LayoutFlux = "flux"
+)
+
+// Layouts lists the layouts New accepts.
+var Layouts = []string{LayoutKustomize, LayoutKpt, LayoutFlux}
+
+// Files only the kpt and flux layouts write.
+const (
+	// SecretsDir holds the encrypted inputs in the kpt and flux layouts.
+	SecretsDir = "secrets"
+	// KptfileFile is the kpt package's Kptfile.
+	KptfileFile = "Kptfile"
+	// KrmignoreFile keeps secrets/ out of kpt's view.
+	KrmignoreFile = ".krmignore"
+	// RenderScriptFile renders the flux layout in CI.
+	RenderScriptFile = "render.sh"
+	// RenderedFile is where the flux layout's encrypted output is committed.
+	RenderedFile = "rendered/clusterpair.yaml"
+)
+
+// layout says where a layout puts the inputs and what else it writes.
+type layout string
+
+func parseLayout(s string) (layout, error) {
+	if s == "" {
+		return LayoutKustomize, nil
+	}
+	if !slices.Contains(Layouts, s) {
+		return "", fmt.Errorf("--layout %q: use %s", s, strings.Join(Layouts, ", "))
+	}
+	return layout(s), nil
+}
+
+// input is the path of an encrypted input file inside the pair directory
+// (slash-separated, as the request names it).
+func (l layout) input(name string) string {
+	if l == LayoutKustomize {
+		return name
+	}
+	return path.Join(SecretsDir, name)
+}
+
+// encryptsOutput reports whether the request gets output.encrypt.
+func (l layout) encryptsOutput() bool { return l != LayoutKustomize }
+
+// outputFile is the request's output.file ("" for none).
+func (l layout) outputFile() string {
+	if l == LayoutFlux {
+		return RenderedFile
+	}
+	return ""
+}
+
+// extraFiles are the public files of the layout besides the request and
+// the inputs, in the order they are listed.
+func (l layout) extraFiles(name string) []outFile {
+	switch l {
+	case LayoutKpt:
+		return []outFile{
+			{name: KptfileFile, data: kptfileYAML(name)},
+			{name: KrmignoreFile, data: []byte("# SOPS-encrypted inputs are not KRM objects (their apiVersion and kind are\n# ciphertext): keep them out of kpt's view. The function reads them itself.\n" + SecretsDir + "/\n")},
+		}
+	case LayoutFlux:
+		return []outFile{{name: KustomizationFile, data: kustomizationYAML()}, {name: RenderScriptFile, data: renderScript()}}
+	}
+	return []outFile{{name: KustomizationFile, data: kustomizationYAML()}}
+}
+
+// names are every file the layout writes.
+func (l layout) names(name string, token bool) []string {
+	out := []string{RequestFile, l.input(KubeconfigFile)}
+	if token {
+		out = append(out, l.input(TokenFile))
+	}
+	for _, f := range l.extraFiles(name) {
+		out = append(out, f.name)
+	}
+	return out
+}
+
+func kptfileYAML(name string) []byte {
+	return []byte(`# Render in place: kpt fn render --allow-exec DIR (from any directory).
+# The rendered ClusterPair is SOPS-encrypted (spec.output.encrypt).
+apiVersion: kpt.dev/v1
+kind: Kptfile
+metadata:
+  name: ` + scalar(name) + `
+  annotations:
+    config.kubernetes.io/local-config: "true"
+info:
+  description: "A Stork ClusterPair rendered in place by clusterpair-fn, SOPS-encrypted."
+pipeline:
+  mutators:
+    - exec: clusterpair-fn
+      configPath: ` + RequestFile + "\n")
+}
+
+func renderScript() []byte {
+	return []byte(`#!/usr/bin/env bash
+# Re-renders the encrypted ClusterPair Flux applies: run it in CI on every
+# change to this directory, with the renderer's key in SOPS_AGE_KEY or
+# SOPS_AGE_KEY_FILE, and commit ` + RenderedFile + ` if it changed. Unchanged
+# inputs keep the committed ciphertext byte for byte.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+out="$here/` + RenderedFile + `"
+mkdir -p "$(dirname "$out")"
+tmp=$(mktemp "$(dirname "$out")/.clusterpair.XXXXXX")
+trap 'rm -f "$tmp"' EXIT
+clusterpair-fn build "$here" > "$tmp"
+grep -q '^sops:' "$tmp" || { echo "render.sh: the output is not encrypted; refusing to write it" >&2; exit 1; }
+mv "$tmp" "$out"
+trap - EXIT
+`)
+}
+
+// writeLayout writes files, some of them in subdirectories of dir, after
+// checking every target: each directory's files are written all or
+// nothing (writeFiles), dir itself last so that the request never names an
+// input that is missing.
+func writeLayout(dir string, files []outFile, force bool) error {
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = f.name
+	}
+	if err := checkLayoutTargets(dir, names, force); err != nil {
+		return err
+	}
+	byDir := map[string][]outFile{}
+	var dirs []string
+	for _, f := range files {
+		sub, base := path.Split(f.name)
+		if _, seen := byDir[sub]; !seen {
+			dirs = append(dirs, sub)
+		}
+		byDir[sub] = append(byDir[sub], outFile{name: base, data: f.data})
+	}
+	slices.SortStableFunc(dirs, func(a, b string) int { return strings.Compare(b, a) }) // "" last
+	for _, sub := range dirs {
+		if err := writeFiles(filepath.Join(dir, filepath.FromSlash(sub)), byDir[sub], force); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// layout checks Layout and OutputAge and sets the request fields the
+// layout decides: the inputs' paths and the output settings.
+func (o Options) layout(f *requestFields) (layout, error) {
+	l, err := parseLayout(o.Layout)
+	if err != nil {
+		return "", err
+	}
+	f.kubeconfigFile, f.tokenFile = l.input(KubeconfigFile), l.input(TokenFile)
+	f.outputFile = l.outputFile()
+	if !l.encryptsOutput() {
+		if len(o.OutputAge) > 0 {
+			return "", fmt.Errorf("--output-age is for --layout kpt or flux (the kustomize layout renders to stdout)")
+		}
+		return l, nil
+	}
+	f.outputAge = o.OutputAge
+	if len(f.outputAge) == 0 {
+		f.outputAge = o.Age
+	}
+	if len(f.outputAge) == 0 {
+		return "", fmt.Errorf("--layout %s writes spec.output.encrypt: give its age recipients with --output-age (the cluster's and the renderer's keys) or --age", l)
+	}
+	return l, nil
+}
+
+// checkLayoutTargets runs checkTargets on each directory of names.
+func checkLayoutTargets(dir string, names []string, force bool) error {
+	byDir := map[string][]string{}
+	var dirs []string
+	for _, n := range names {
+		sub, base := path.Split(n)
+		if _, seen := byDir[sub]; !seen {
+			dirs = append(dirs, sub)
+		}
+		byDir[sub] = append(byDir[sub], base)
+	}
+	for _, sub := range dirs {
+		if err := checkTargets(filepath.Join(dir, filepath.FromSlash(sub)), byDir[sub], force); err != nil {
+			return err
+		}
+	}
+	return nil
+}
