@@ -59,7 +59,7 @@ func manifests(args []string) error {
 		AppName:            *app,
 		Namespace:          *namespace,
 		ApplicationSource:  src,
-		TrackingMethod:     string(v1alpha1.TrackingMethodLabel),
+		TrackingMethod:     "label",
 		ProjectName:        "default",
 		ProjectSourceRepos: []string{"*"},
 	})

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -68,11 +67,13 @@ func build(dir string, ks *unstructured.Unstructured, ageKeyFile string) ([]*uns
 	}
 	var objects []*unstructured.Unstructured
 	for _, r := range res.Resources() {
-		data, err := r.AsYAML()
+		// As the controller's decryptor: the resource as JSON, decrypted in
+		// the JSON format when it has top-level sops metadata.
+		data, err := r.MarshalJSON()
 		if err != nil {
 			return nil, err
 		}
-		if r.Field("sops") != nil || bytes.Contains(data, []byte("\nsops:")) {
+		if _, missing := r.GetFieldValue("sops"); missing == nil {
 			if data, err = sopsDecrypt(data, ageKeyFile); err != nil {
 				return nil, fmt.Errorf("decryption of %s failed: %w", r.CurId(), err)
 			}
@@ -86,7 +87,7 @@ func build(dir string, ks *unstructured.Unstructured, ageKeyFile string) ([]*uns
 	return objects, nil
 }
 
-// sopsDecrypt decrypts one YAML object with the sops library and the age
+// sopsDecrypt decrypts one JSON object with the sops library and the age
 // identities of keyFile only (the process environment's keys are cleared).
 func sopsDecrypt(data []byte, keyFile string) ([]byte, error) {
 	for _, v := range []string{"SOPS_AGE_KEY", "SOPS_AGE_KEY_FILE", "SOPS_AGE_KEY_CMD", "SOPS_AGE_SSH_PRIVATE_KEY_FILE"} {
@@ -96,7 +97,7 @@ func sopsDecrypt(data []byte, keyFile string) ([]byte, error) {
 		return nil, fmt.Errorf("the object is SOPS-encrypted and no decryption key is configured")
 	}
 	os.Setenv("SOPS_AGE_KEY_FILE", keyFile)
-	out, err := decrypt.DataWithFormat(data, formats.Yaml)
+	out, err := decrypt.DataWithFormat(data, formats.Json)
 	if err != nil {
 		return nil, err
 	}
@@ -117,4 +118,3 @@ func readKustomization(path string) (*unstructured.Unstructured, error) {
 	}
 	return &ks, nil
 }
-
