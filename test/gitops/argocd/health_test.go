@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
 
 	"github.com/argoproj/argo-cd/v2/util/lua"
@@ -64,6 +66,60 @@ func TestArgoCDHealthCheck(t *testing.T) {
 		if seen[state] != health {
 			t.Errorf("health_test.yaml: a ClusterPair with status %s should be %s, got %q", state, health, seen[state])
 		}
+	}
+}
+
+// TestHealthCasesCoverEveryStatus checks that health_test.yaml uses every
+// input file (as in Argo CD's layout), exercises the three outcomes and every
+// value Stork defines for a side's status.
+func TestHealthCasesCoverEveryStatus(t *testing.T) {
+	dir := repoPath(t, "examples/argocd/resource_customizations/stork.libopenstorage.org/ClusterPair")
+	var cases healthCases
+	readYAML(t, filepath.Join(dir, "health_test.yaml"), &cases)
+	used := map[string]bool{}
+	outcomes := map[string]bool{}
+	sides := map[string]bool{}
+	noStatus := false
+	for _, tc := range cases.Tests {
+		used[filepath.Clean(tc.InputPath)] = true
+		outcomes[tc.HealthStatus.Status] = true
+		var obj map[string]any
+		readYAML(t, filepath.Join(dir, tc.InputPath), &obj)
+		status, ok := obj["status"].(map[string]any)
+		if !ok {
+			noStatus = true
+			continue
+		}
+		for _, k := range []string{"schedulerStatus", "storageStatus"} {
+			if v, ok := status[k].(string); ok {
+				sides[v] = true
+			}
+		}
+	}
+	inputs, _ := filepath.Glob(filepath.Join(dir, "testdata", "*.yaml"))
+	for _, in := range inputs {
+		if r, _ := filepath.Rel(dir, in); !used[r] {
+			t.Errorf("%s is not used by health_test.yaml", r)
+		}
+	}
+	var missing []string
+	for _, o := range []string{"Healthy", "Progressing", "Degraded"} {
+		if !outcomes[o] {
+			missing = append(missing, "outcome "+o)
+		}
+	}
+	// Stork's ClusterPairStatusType values, except Deleting (an event reason only).
+	for _, s := range []string{"", "Pending", "Ready", "Error", "Degraded", "NotProvided"} {
+		if !sides[s] {
+			missing = append(missing, "side status "+`"`+s+`"`)
+		}
+	}
+	if !noStatus {
+		missing = append(missing, "an object without status")
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("health_test.yaml lacks: %s", strings.Join(missing, ", "))
 	}
 }
 
