@@ -54,7 +54,7 @@ func testArgoCD(t *testing.T, src *apiServer, api serverAPI, argocd string, key 
 	if err := os.MkdirAll(empty, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(empty, "kustomization.yaml"), []byte("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"))
+	writeFile(t, filepath.Join(empty, "kustomization.yaml"), []byte("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: app\nresources: []\n"))
 	gitURL := serveGit(t, repo)
 
 	// The sidecar: examples/argocd's plugin config, the lean binary and
@@ -99,7 +99,7 @@ func testArgoCD(t *testing.T, src *apiServer, api serverAPI, argocd string, key 
 		{name: "plugin env CLUSTERPAIR_SIDE reaches the function", path: "pairs/argo-reverse",
 			env: []string{"CLUSTERPAIR_SIDE=destination"}, wantName: "argo-reverse-back"},
 		{name: "default side without plugin env", path: "pairs/argo-reverse", wantName: "argo-reverse"},
-		{name: "empty render is an error", path: "pairs/argo-empty", wantError: "contains no ClusterPair"},
+		{name: "empty render is an error", path: "pairs/argo-empty", wantError: "refusing to print an empty render"},
 		{name: "missing key is an error", path: "pairs/argo-other-key", wantError: "argo-other-key"},
 		{name: "encrypted render is an error", path: "pairs/argo-encrypted", wantError: "SOPS-encrypted"},
 	}
