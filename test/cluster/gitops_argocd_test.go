@@ -28,7 +28,7 @@ type argoCase struct {
 	pair       bool     // apply it and pair as Stork does
 }
 
-func testArgoCD(t *testing.T, src *apiServer, api serverAPI, argocd string, key ageKey, kc []byte) {
+func testArgoCD(t *testing.T, src *apiServer, argocd string, key ageKey, kc []byte) {
 	other := newAgeKey(t)
 	repo := t.TempDir()
 	pairs := filepath.Join(repo, "pairs")
@@ -161,7 +161,6 @@ func testArgoCD(t *testing.T, src *apiServer, api serverAPI, argocd string, key 
 			expectPaired(t, src, c.wantName, "Argo CD")
 		})
 	}
-	_ = api
 }
 
 // appendRequest appends spec fields to a pair directory's request.

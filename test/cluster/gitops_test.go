@@ -52,8 +52,7 @@ func TestGitOps(t *testing.T) {
 	dst := newAPIServer(t, "destination", kas, etcd)
 	src.waitReady(t)
 	dst.waitReady(t)
-	index := installCRDs(t, src, crds)
-	api := newServerAPI(t, src, index)
+	installCRDs(t, src, crds)
 	ensureNamespace(t, src, pairNamespace)
 
 	// The destination identity Stork pairs as: a client certificate bound to
@@ -70,7 +69,7 @@ func TestGitOps(t *testing.T) {
 		user: clientcmdapi.AuthInfo{ClientCertificateData: cert.CertPEM, ClientKeyData: cert.KeyPEM}}.bytes(t)
 	key := newAgeKey(t)
 
-	t.Run("argocd", func(t *testing.T) { testArgoCD(t, src, api, argocd, key, kc) })
+	t.Run("argocd", func(t *testing.T) { testArgoCD(t, src, argocd, key, kc) })
 	t.Run("flux", func(t *testing.T) { testFlux(t, src, fluxapply, key, kc) })
 }
 
