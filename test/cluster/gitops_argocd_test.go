@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
 )
 
@@ -37,14 +39,21 @@ func testArgoCD(t *testing.T, src *apiServer, argocd string, key ageKey, kc []by
 	writeFile(t, filepath.Join(pairs, "argo-pair", "README.md"), []byte("# excluded from the plugin tarball\n"))
 	reverse := filepath.Join(pairs, "argo-reverse")
 	copyDir(t, pairDir(t, key, "argo-reverse", kc, ""), reverse)
+	// The reverse direction reaches the source API server with its own
+	// credentials and token.
+	srcCert := src.ca.issue(t, certSpec{cn: "stork-dr"})
+	srcKC := kubeconfig{server: src.url, caPEM: src.ca.certPEM, userName: "stork-dr",
+		user: clientcmdapi.AuthInfo{ClientCertificateData: srcCert.CertPEM, ClientKeyData: srcCert.KeyPEM}}.bytes(t)
+	writeFile(t, filepath.Join(reverse, "source-kubeconfig.yaml"), sopsEncrypt(t, key, "source-kubeconfig.yaml", srcKC))
+	writeFile(t, filepath.Join(reverse, "source-token.enc"), sopsEncrypt(t, key, "source-token.enc", []byte("px-pairing-token-source\n")))
 	appendRequest(t, reverse, `  reverse:
     name: argo-reverse-back
     kubeconfig:
-      file: destination-kubeconfig.yaml
+      file: source-kubeconfig.yaml
     storage:
       ip: px-api.source.e2e.invalid
       token:
-        file: px-token.enc
+        file: source-token.enc
 `)
 	copyDir(t, pairDir(t, other, "argo-other-key", kc, ""), filepath.Join(pairs, "argo-other-key"))
 	encrypted := filepath.Join(pairs, "argo-encrypted")
@@ -70,7 +79,10 @@ func testArgoCD(t *testing.T, src *apiServer, argocd string, key ageKey, kc []by
 		}
 	}
 	copyFile(t, testenv.Path("examples", "argocd", "cmp", "plugin.yaml"), filepath.Join(configDir, "plugin.yaml"))
+	// As in the sidecar image (make image-argocd-cmp): the lean binary, the
+	// full one it hands encryption to, and kustomize.
 	copyFile(t, testenv.Tool(t, "clusterpair-fn"), filepath.Join(binDir, "clusterpair-fn"))
+	copyFile(t, testenv.Tool(t, "clusterpair-fn-full"), filepath.Join(binDir, "clusterpair-fn-full"))
 	copyFile(t, testenv.Tool(t, "kustomize"), filepath.Join(binDir, "kustomize"))
 	keyFile := writeFile(t, filepath.Join(ageDir, "keys.txt"), []byte(key.identity+"\n"))
 	home := t.TempDir()
@@ -98,7 +110,9 @@ func testArgoCD(t *testing.T, src *apiServer, argocd string, key ageKey, kc []by
 		{name: "renders the pair", path: "pairs/argo-pair", wantName: "argo-pair", pair: true},
 		{name: "plugin env CLUSTERPAIR_SIDE reaches the function", path: "pairs/argo-reverse",
 			env: []string{"CLUSTERPAIR_SIDE=destination"}, wantName: "argo-reverse-back"},
-		{name: "default side without plugin env", path: "pairs/argo-reverse", wantName: "argo-reverse"},
+		{name: "plugin env CLUSTERPAIR_SIDE=source", path: "pairs/argo-reverse",
+			env: []string{"CLUSTERPAIR_SIDE=source"}, wantName: "argo-reverse"},
+		{name: "a two-way request without plugin env is an error", path: "pairs/argo-reverse", wantError: "CLUSTERPAIR_SIDE=source or CLUSTERPAIR_SIDE=destination"},
 		{name: "empty render is an error", path: "pairs/argo-empty", wantError: "refusing to print an empty render"},
 		{name: "missing key is an error", path: "pairs/argo-other-key", wantError: "argo-other-key"},
 		{name: "encrypted render is an error", path: "pairs/argo-encrypted", wantError: "SOPS-encrypted"},
