@@ -50,13 +50,20 @@ var tracked struct {
 
 func startProcess(t testing.TB, name, logPath, bin string, args ...string) *process {
 	t.Helper()
+	return startProcessEnv(t, name, logPath, nil, bin, args...)
+}
+
+// startProcessEnv is startProcess with extra environment variables (NAME=VALUE,
+// overriding the inherited ones).
+func startProcessEnv(t testing.TB, name, logPath string, extraEnv []string, bin string, args ...string) *process {
+	t.Helper()
 	logf, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = processEnv()
+	cmd.Env = append(processEnv(), extraEnv...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		logf.Close()

@@ -1,5 +1,5 @@
-// Package flux checks the Flux example: its health-check CEL expressions are
-// evaluated the way kustomize-controller evaluates them (same CEL environment,
-// parse without type-check, inProgress → failed → current, default in
-// progress).
+// Package flux checks that the Flux example's SOPS files decrypt. Its
+// health-check CEL expressions are evaluated by Flux's own code
+// (fluxcd/pkg/runtime/cel) in test/gitops/flux, and the committed render is
+// applied by Flux's packages in the GitOps suite (make e2e-gitops).
 package flux
