@@ -10,6 +10,7 @@ VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo d
 IMAGE      ?= localhost/clusterpair-fn:dev
 KUSTOMIZE_VERSION := v5.8.2
 SOPS_VERSION      := v3.13.3
+GOLANGCI_LINT_VERSION := v2.15.0
 LDFLAGS    := -s -w -X main.version=$(VERSION)
 export PATH := $(BIN):$(PATH)
 export CGO_ENABLED := 0
@@ -36,6 +37,10 @@ $(KUSTOMIZE):
 $(SOPS):
 	GOBIN=$(BIN) $(GO) install github.com/getsops/sops/v3/cmd/sops@$(SOPS_VERSION)
 
+GOLANGCI_LINT := $(BIN)/golangci-lint
+$(GOLANGCI_LINT):
+	GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
 .PHONY: tools
 tools: $(KUSTOMIZE) $(SOPS) ## Install kustomize and sops into ./bin.
 	@command -v kpt >/dev/null || { echo "kpt is required on PATH (preinstalled on the machine image)" >&2; exit 1; }
@@ -55,10 +60,12 @@ demo: build-lean $(KUSTOMIZE) ## Render examples/kustomize with the demo-only ag
 	  $(KUSTOMIZE) build --enable-alpha-plugins --enable-exec examples/kustomize
 
 .PHONY: lint
-lint: ## gofmt, go vet, and no committed binary.
+lint: $(GOLANGCI_LINT) ## gofmt, go vet, golangci-lint (.golangci.yml), and no committed binary.
 	@./hack/check-no-binaries.sh
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GOLANGCI_LINT) run ./...
+	$(GOLANGCI_LINT) run --build-tags lean --tests=false ./pkg/... ./cmd/...
 
 .PHONY: test
 test: lint build tools ## Unit, golden and end-to-end tests (real kustomize, kpt, sops).

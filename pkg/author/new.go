@@ -242,6 +242,7 @@ func New(opts Options) (*Result, error) {
 		return nil, err
 	}
 	if lay == LayoutFlux {
+		//nolint:gosec // G302: render.sh is a script the user and CI run, so it is executable.
 		if err := os.Chmod(filepath.Join(dir, RenderScriptFile), 0o755); err != nil {
 			return nil, fmt.Errorf("making %s executable: %w", RenderScriptFile, err)
 		}

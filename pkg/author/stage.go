@@ -117,6 +117,6 @@ func (s *stagedFile) discard() {
 		s.file = nil
 	}
 	if s.tmp != "" && !s.done {
-		_ = os.Remove(s.tmp)
+		_ = os.Remove(s.tmp) //nolint:gosec // G703: our own temporary file, named by os.CreateTemp in the pair directory.
 	}
 }

@@ -54,6 +54,7 @@ func checkTargets(dir string, names []string, force bool) error {
 // named temporary file exists at any point a kill could leave one behind,
 // except the two-syscall window of replacing an existing file (--force).
 func writeFiles(dir string, files []outFile, force bool) error {
+	//nolint:gosec // G301: a pair directory is committed to Git and read by kustomize; it holds ciphertext only.
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("creating %s: %w", dir, err)
 	}

@@ -112,6 +112,7 @@ func probeInChild(ctx context.Context, command, env []string, cfg *stork.Config,
 	// that never returns.
 	ctx, cancel := context.WithTimeout(ctx, 2*timeout+5*time.Second)
 	defer cancel()
+	//nolint:gosec // G204: command is this executable's own probe subcommand (os.Executable), set by cmd, never by the input.
 	cmd := exec.CommandContext(ctx, command[0], command[1:]...)
 	cmd.Env = env
 	cmd.Stdin = bytes.NewReader(in)

@@ -225,15 +225,15 @@ func replaceFile(path string, data []byte, mode os.FileMode) error {
 	name := tmp.Name()
 	defer os.Remove(name) // after a successful rename there is nothing to remove
 	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return err
 	}
 	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return err
 	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return err
 	}
 	if err := tmp.Close(); err != nil {

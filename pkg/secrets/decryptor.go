@@ -12,6 +12,7 @@ import (
 	"github.com/getsops/sops/v3"
 	"github.com/getsops/sops/v3/aes"
 	"github.com/getsops/sops/v3/cmd/sops/common"
+	"github.com/getsops/sops/v3/cmd/sops/formats"
 	"github.com/getsops/sops/v3/config"
 	sopslogging "github.com/getsops/sops/v3/logging"
 	"github.com/sirupsen/logrus"
@@ -38,6 +39,11 @@ type SOPSDecryptor struct {
 func NewSOPSDecryptor() *SOPSDecryptor {
 	sopslogging.SetLevel(logrus.ErrorLevel)
 	return &SOPSDecryptor{}
+}
+
+// sops is the format's sops library identifier.
+func (f Format) sops() formats.Format {
+	return formats.FormatFromString(string(f))
 }
 
 func storeFor(format Format) common.Store {

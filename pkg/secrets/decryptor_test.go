@@ -171,7 +171,7 @@ func runErrorCases(t *testing.T, res *Resolver, cases []errorCase) {
 			if v.Len() != 0 {
 				t.Errorf("a failed Resolve returned %d bytes", v.Len())
 			}
-			e := assertReason(t, err, tt.reason)
+			e := errorWithReason(t, err, tt.reason)
 			if e.File != tt.ref.File {
 				t.Errorf("Error.File = %q, want %q", e.File, tt.ref.File)
 			}

@@ -38,7 +38,3 @@ func FormatFor(path, explicit string) Format {
 
 // Structured reports whether values inside the format are addressed by key.
 func (f Format) Structured() bool { return f != FormatBinary }
-
-func (f Format) sops() formats.Format {
-	return formats.FormatFromString(string(f))
-}

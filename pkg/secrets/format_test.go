@@ -1,7 +1,6 @@
 package secrets
 
 import (
-	"github.com/getsops/sops/v3/cmd/sops/formats"
 	"testing"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
@@ -42,16 +41,5 @@ func TestFormatFor(t *testing.T) {
 			t.Errorf("%q.Structured() = %v, want %v", got, got.Structured(), tt.structured)
 		}
 	}
-	// Each Format maps to the sops store of the same name.
-	for f, want := range map[Format]formats.Format{
-		FormatYAML: formats.Yaml, FormatJSON: formats.Json, FormatDotenv: formats.Dotenv,
-		FormatINI: formats.Ini, FormatBinary: formats.Binary,
-	} {
-		if FormatFor("x", string(f)) != f {
-			t.Errorf("explicit %q not kept", f)
-		}
-		if f.sops() != want {
-			t.Errorf("%q.sops() = %v, want %v", f, f.sops(), want)
-		}
-	}
+
 }

@@ -259,7 +259,7 @@ func redact(text string, secrets []string) string {
 
 // assertReason fails unless err is an *Error with the wanted reason, and
 // checks that the message is clean of every fixture secret.
-func assertReason(t *testing.T, err error, want Reason) *Error {
+func assertReason(t *testing.T, err error, want Reason) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("got no error, want %q", want)
@@ -276,6 +276,14 @@ func assertReason(t *testing.T, err error, want Reason) *Error {
 	}
 	assertNoSecret(t, err.Error(), canaries(t)...)
 	assertNoSecret(t, fmt.Sprintf("%+v %#v", err, err), canaries(t)...)
+}
+
+// errorWithReason is assertReason returning the *Error.
+func errorWithReason(t *testing.T, err error, want Reason) *Error {
+	t.Helper()
+	assertReason(t, err, want)
+	var e *Error
+	errors.As(err, &e)
 	return e
 }
 

@@ -67,7 +67,7 @@ func TestCreationRuleNamingVaultNeedsPolicy(t *testing.T) {
 	}
 	target := filepath.Join(dir, "px-token.enc")
 	_, err := EncryptFile([]byte("token"), target, FileEncryptOptions{})
-	e := assertReason(t, err, ReasonKeyNotAllowed)
+	e := errorWithReason(t, err, ReasonKeyNotAllowed)
 	assertContains(t, e.File, ".sops.yaml")
 	if n := srv.Connections(); n != 0 {
 		t.Fatalf("the Vault listener accepted %d connections", n)

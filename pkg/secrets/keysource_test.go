@@ -43,7 +43,7 @@ func TestVaultNotAllowedMakesNoConnection(t *testing.T) {
 	for name, policy := range map[string]KeyPolicy{"no policy": {}, "other entries": other} {
 		t.Run(name, func(t *testing.T) {
 			_, err := NewSOPSDecryptor().WithKeyPolicy(policy).Decrypt("team-a/kubeconfig.yaml", data, FormatYAML)
-			e := assertReason(t, err, ReasonKeyNotAllowed)
+			e := errorWithReason(t, err, ReasonKeyNotAllowed)
 			if e.File != "team-a/kubeconfig.yaml" {
 				t.Errorf("the error names %q", e.File)
 			}
@@ -90,7 +90,7 @@ func TestEncryptToNotAllowedVaultMakesNoConnection(t *testing.T) {
 		Age:            []string{testenv.Recipient(t, testenv.DemoKeyFile())},
 		HCVaultTransit: []string{srv.KeyURI("k") + "?token=QUERYSECRET"},
 	}}})
-	e := assertReason(t, err, ReasonKeyNotAllowed)
+	e := errorWithReason(t, err, ReasonKeyNotAllowed)
 	assertContains(t, e.Error(), "hc_vault "+srv.URL)
 	if strings.Contains(e.Error(), "QUERYSECRET") || strings.Contains(e.Error(), "/v1/") {
 		t.Errorf("the error shows more of the URL than scheme, host and port: %v", e)
@@ -121,7 +121,7 @@ func TestEncryptToAgePluginNeedsPolicy(t *testing.T) {
 	testenv.Isolate(t)
 	marker := fakeAgePlugin(t, "evil")
 	_, err := EncryptYAML([]byte("spec: {a: b}\n"), EncryptOptions{Groups: []KeyGroup{{Age: []string{plugin.EncodeRecipient("evil", []byte{1, 2, 3})}}}})
-	e := assertReason(t, err, ReasonKeyNotAllowed)
+	e := errorWithReason(t, err, ReasonKeyNotAllowed)
 	assertContains(t, e.Error(), "age_plugin evil", "age_plugin=evil")
 	if _, err := os.Stat(marker); err == nil {
 		t.Fatal("the age plugin ran")

@@ -14,7 +14,7 @@ import (
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets/sopsfile"
 )
 
-// SOPSDecryptor, in the lean build, decrypts SOPS files with sops's own age
+// SOPSDecryptor decrypts, in the lean build, SOPS files with sops's own age
 // and PGP key sources (the same environment variables and files as the sops
 // CLI) and package sopsfile's reader, without linking the cloud KMS SDKs.
 // A file whose keys only the full library can use fails with an error

@@ -155,7 +155,7 @@ func TestRootReadFileConfinement(t *testing.T) {
 			if data != nil {
 				t.Errorf("ReadFile(%q) returned %d bytes along with an error", tt.rel, len(data))
 			}
-			e := assertReason(t, err, tt.reason)
+			e := errorWithReason(t, err, tt.reason)
 			if e.File != tt.rel {
 				t.Errorf("Error.File = %q, want %q", e.File, tt.rel)
 			}

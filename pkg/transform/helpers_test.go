@@ -164,7 +164,9 @@ func findingsOf(fs diag.Findings, sev diag.Severity) diag.Findings {
 // message containing every one of subs, and that it carries field and file.
 func requireFinding(t *testing.T, fs diag.Findings, sev diag.Severity, field, file string, subs ...string) {
 	t.Helper()
-	findingWith(t, fs, sev, field, file, subs...)
+	if f := findingWith(t, fs, sev, field, file, subs...); f.Severity != sev {
+		t.Fatalf("finding %q has severity %s, want %s", f.Message, f.Severity, sev)
+	}
 }
 
 // findingWith is requireFinding returning the finding.

@@ -37,9 +37,9 @@ type kustomizeResult struct {
 // phaseSeries splits the builds of one generator into the time before the
 // generator starts, the generator's run and the time after it exits.
 type phaseSeries struct {
-	name            string
-	pre, fn, post   []time.Duration
-	failed          error
+	name          string
+	pre, fn, post []time.Duration
+	failed        error
 }
 
 // kustomizeBench times `kustomize build --enable-alpha-plugins
