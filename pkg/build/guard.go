@@ -182,7 +182,8 @@ func (g *guard) local(file, field, d, e string) (string, os.FileInfo, error) {
 // functionConfigs checks a generators/transformers/validators entry: inline
 // YAML (kustomize tries that first) or a file inside root.
 func (g *guard) functionConfigs(file, field, d, e string) error {
-	if strings.Contains(e, "\n") {
+	var probe any
+	if err := yaml.Unmarshal([]byte(e), &probe); strings.Contains(e, "\n") || (err == nil && isMapping(probe)) {
 		return g.documents(file, field+" (inline)", []byte(e))
 	}
 	target, info, err := g.local(file, field, d, e)
@@ -198,6 +199,12 @@ func (g *guard) functionConfigs(file, field, d, e string) error {
 		return g.refuse(file, field, "%v", err)
 	}
 	return g.documents(target, field+" (from "+g.rel(file)+")", data)
+}
+
+// isMapping reports whether v decoded from a YAML mapping.
+func isMapping(v any) bool {
+	_, ok := v.(map[string]any)
+	return ok
 }
 
 // documents checks every object of a multi-document YAML stream, and the
@@ -261,16 +268,16 @@ func (g *guard) function(file, where string, n *kyaml.RNode) error {
 		s, _ := v.String()
 		declared["metadata.configFn"] = s
 	}
-	if len(declared) == 0 {
+	spec, err := runtimeutil.GetFunctionSpec(n)
+	if err != nil {
+		return g.refuse(file, where, "the function of %s %q cannot be parsed: %v", kind, name, err)
+	}
+	if len(declared) == 0 && spec == nil {
 		return nil // a builtin, or a legacy plugin from the operator's plugin home
 	}
 	if img, ok := declared["metadata.annotations[config.kubernetes.io/container]"]; ok {
 		return g.refuse(file, where, "metadata.annotations[config.kubernetes.io/container] of %s %q names container %q; "+
 			"only `exec: {path: %s}` may run", kind, name, img, FunctionPath)
-	}
-	spec, err := runtimeutil.GetFunctionSpec(n)
-	if err != nil {
-		return g.refuse(file, where, "the function of %s %q cannot be parsed: %v", kind, name, err)
 	}
 	switch {
 	case spec == nil:

@@ -159,6 +159,9 @@ func TestGuard(t *testing.T) {
 			want: []string{"items[0]", `"./pwn.sh"`}},
 		{name: "inline generator", files: map[string]string{"kustomization.yaml": kHead + "generators:\n  - |\n" + indent(pwnReq, "    ")},
 			want: []string{"generators[0] (inline)", `"./pwn.sh"`}},
+		{name: "inline flow mapping on one line", files: map[string]string{"kustomization.yaml": kHead +
+			"generators:\n  - '{apiVersion: v1, kind: X, metadata: {name: x, annotations: {config.kubernetes.io/function: \"exec: {path: ./pwn.sh}\"}}}'\n"},
+			want: []string{"generators[0] (inline)", `"./pwn.sh"`}},
 		{name: "in a resource directory", files: map[string]string{"kustomization.yaml": kHead + "resources:\n  - sub\n",
 			"sub/kustomization.yaml": kHead + "generators:\n  - pwn.yaml\n", "sub/pwn.yaml": pwnReq}, want: []string{"sub/kustomization.yaml", `"./pwn.sh"`}},
 		{name: "in a component", files: map[string]string{"kustomization.yaml": kHead + "components:\n  - c\n",
