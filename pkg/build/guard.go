@@ -65,12 +65,18 @@ func Guard(dir string) error {
 	if err != nil {
 		return fmt.Errorf("%w: kustomization directory %s: %v", ErrUntrustedKustomization, dir, err)
 	}
-	g := &guard{root: root, display: dir, seen: map[string]bool{}}
+	fsys, err := os.OpenRoot(root)
+	if err != nil {
+		return fmt.Errorf("%w: kustomization directory %s: %v", ErrUntrustedKustomization, dir, err)
+	}
+	defer func() { _ = fsys.Close() }()
+	g := &guard{root: root, fsys: fsys, display: dir, seen: map[string]bool{}}
 	return g.visit(root)
 }
 
 type guard struct {
 	root    string          // dir with symlinks resolved
+	fsys    *os.Root        // root, through which every file is read
 	display string          // dir as given, for messages
 	seen    map[string]bool // visited kustomization directories
 }
@@ -94,11 +100,11 @@ func (g *guard) visit(d string) error {
 		return nil // checked already (a diamond or a cycle, which kustomize itself rejects)
 	}
 	g.seen[d] = true
-	file, err := kustomizationFile(d)
+	file, err := g.kustomizationFile(d)
 	if err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrUntrustedKustomization, g.rel(d), err)
 	}
-	data, err := os.ReadFile(file)
+	data, err := g.readFile(file)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrUntrustedKustomization, err)
 	}
@@ -138,11 +144,25 @@ func (g *guard) visit(d string) error {
 	return nil
 }
 
+// readFile reads path (absolute, inside root) through the os.Root, so that
+// nothing outside DIR is read even if the tree changes during the walk.
+func (g *guard) readFile(path string) ([]byte, error) {
+	r, err := filepath.Rel(g.root, path)
+	if err != nil {
+		return nil, err
+	}
+	return g.fsys.ReadFile(r)
+}
+
 // kustomizationFile returns the one kustomization file of d.
-func kustomizationFile(d string) (string, error) {
+func (g *guard) kustomizationFile(d string) (string, error) {
 	var found []string
 	for _, n := range kustomizationFileNames {
-		if info, err := os.Stat(filepath.Join(d, n)); err == nil && info.Mode().IsRegular() {
+		r, err := filepath.Rel(g.root, filepath.Join(d, n))
+		if err != nil {
+			return "", err
+		}
+		if info, err := g.fsys.Stat(r); err == nil && info.Mode().IsRegular() {
 			found = append(found, filepath.Join(d, n))
 		}
 	}
@@ -194,7 +214,7 @@ func (g *guard) functionConfigs(file, field, d, e string) error {
 		return g.refuse(file, field, "%q is a directory: its kustomization's output would become function configs, "+
 			"which cannot be checked before it is built; list the config files themselves", e)
 	}
-	data, err := os.ReadFile(target)
+	data, err := g.readFile(target)
 	if err != nil {
 		return g.refuse(file, field, "%v", err)
 	}
