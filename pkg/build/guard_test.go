@@ -76,7 +76,7 @@ func trustedDir(t *testing.T) {
 func TestGuardAcceptsTheExamples(t *testing.T) {
 	for _, dir := range []string{
 		"examples/kustomize", "examples/bidirectional",
-		"examples/argocd/pairs/dr-west", "examples/argocd/pairs/north-south",
+		"examples/argocd/pairs/dr-west", "examples/argocd/pairs/north-south", "examples/flux/pair",
 	} {
 		t.Run(dir, func(t *testing.T) {
 			if err := build.Guard(testenv.Path(strings.Split(dir, "/")...)); err != nil {
