@@ -17,7 +17,8 @@ FUZZ_TARGETS := \
 	./pkg/secrets:FuzzDecrypt \
 	./pkg/secrets/sopsfile:FuzzDecrypt \
 	./pkg/transform:FuzzStorkConfig \
-	./pkg/fn:FuzzRun
+	./pkg/fn:FuzzRun \
+	./pkg/build:FuzzGuard
 
 .PHONY: fuzz
 fuzz: ## Fuzz every parser for FUZZ_EXECS executions each (default 20000); make fuzz FUZZ_EXECS=2000 for a short pass.

@@ -17,7 +17,10 @@ func newBuildCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "build [DIR]",
 		Short: "Run kustomize build with exec functions enabled; fail instead of printing an empty or pair-less render",
-		Long: `build runs
+		Long: `build checks that every KRM function the kustomization tree at DIR
+would run is exactly "exec: {path: clusterpair-fn}" (local files and
+directories inside DIR only; remote bases, other exec paths, containers and
+starlark are refused before kustomize starts), then runs
   kustomize build --enable-alpha-plugins --enable-exec DIR
 (DIR defaults to ".") and prints kustomize's output only if it contains at
 least one stork.libopenstorage.org/v1alpha1 ClusterPair and no

@@ -107,14 +107,18 @@ type Render struct {
 	Encrypted []Object
 }
 
-// Run runs `kustomize build --enable-alpha-plugins --enable-exec DIR` and
-// checks its output with Check. Kustomize's stdout is held in memory and
+// Run checks DIR with Guard (kustomize runs only the operator's
+// clusterpair-fn), then runs `kustomize build --enable-alpha-plugins
+// --enable-exec DIR` and checks its output with Check. Kustomize's stdout is held in memory and
 // returned only when the checks pass; its stderr is copied to o.Stderr as
 // it arrives. Cancelling ctx kills kustomize.
 func Run(ctx context.Context, o Options) (*Render, error) {
 	dir := o.Dir
 	if dir == "" {
 		dir = "."
+	}
+	if err := Guard(dir); err != nil {
+		return nil, err
 	}
 	name := o.Kustomize
 	if name == "" {

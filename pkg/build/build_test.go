@@ -106,6 +106,7 @@ func TestRun(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			bin, argsFile, _ := fakeKustomize(t, c.stdout, c.stderr, c.code)
+			trustedDir(t)
 			var stderr bytes.Buffer
 			r, err := build.Run(context.Background(), build.Options{Dir: "pairs/dr-west", Kustomize: bin, Stderr: &stderr})
 			args, readErr := os.ReadFile(argsFile)
@@ -154,6 +155,7 @@ func TestRun(t *testing.T) {
 
 func TestRunDefaultsDirToDot(t *testing.T) {
 	bin, argsFile, _ := fakeKustomize(t, clusterPair, "", 0)
+	trustedDir(t)
 	if _, err := build.Run(context.Background(), build.Options{Kustomize: bin}); err != nil {
 		t.Fatal(err)
 	}
@@ -165,6 +167,7 @@ func TestRunDefaultsDirToDot(t *testing.T) {
 
 func TestRunPassesEnvironment(t *testing.T) {
 	bin, _, envFile := fakeKustomize(t, clusterPair, "", 0)
+	trustedDir(t)
 	env := []string{"PATH=/nonexistent", "SOPS_AGE_KEY_FILE=/keys/age.txt"}
 	if _, err := build.Run(context.Background(), build.Options{Kustomize: bin, Env: env}); err != nil {
 		t.Fatal(err)
@@ -177,6 +180,7 @@ func TestRunPassesEnvironment(t *testing.T) {
 
 func TestRunFindsKustomizeOnPath(t *testing.T) {
 	bin, argsFile, _ := fakeKustomize(t, clusterPair, "", 0)
+	trustedDir(t)
 	t.Setenv("PATH", filepath.Dir(bin))
 	if _, err := build.Run(context.Background(), build.Options{}); err != nil {
 		t.Fatal(err)
@@ -187,6 +191,7 @@ func TestRunFindsKustomizeOnPath(t *testing.T) {
 }
 
 func TestRunKustomizeMissing(t *testing.T) {
+	trustedDir(t)
 	t.Setenv("PATH", t.TempDir())
 	for _, name := range []string{"", "kustomize", filepath.Join(t.TempDir(), "kustomize")} {
 		_, err := build.Run(context.Background(), build.Options{Kustomize: name})
@@ -198,6 +203,7 @@ func TestRunKustomizeMissing(t *testing.T) {
 
 func TestRunCancelled(t *testing.T) {
 	bin, _, _ := fakeKustomize(t, clusterPair, "", 0)
+	trustedDir(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	r, err := build.Run(ctx, build.Options{Kustomize: bin})
@@ -219,6 +225,7 @@ func TestCheckDescribesManyObjects(t *testing.T) {
 
 func TestRefuseEncrypted(t *testing.T) {
 	encrypted := "apiVersion: stork.libopenstorage.org/v1alpha1\nkind: ClusterPair\nmetadata: {name: p, namespace: app}\nspec: {options: {token: \"ENC[x]\"}}\nsops: {mac: \"ENC[y]\"}\n"
+	trustedDir(t)
 	bin, _, _ := fakeKustomize(t, encrypted, "", 0)
 	if _, err := build.Run(context.Background(), build.Options{Kustomize: bin}); err != nil {
 		t.Fatalf("without RefuseEncrypted an encrypted render passes (Flux CI): %v", err)
