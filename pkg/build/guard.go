@@ -22,7 +22,7 @@ import (
 // operator's PATH.
 const FunctionPath = "clusterpair-fn"
 
-// ErrUntrustedKustomization: the kustomization tree would make kustomize
+// ErrUntrustedKustomization means the kustomization tree would make kustomize
 // run something other than the operator's clusterpair-fn (another exec
 // function, a container, a starlark script), or Guard cannot tell what it
 // would run (remote bases, paths outside DIR, directories as generators).
