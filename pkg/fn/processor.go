@@ -47,13 +47,12 @@ type Processor struct {
 
 // Process implements the KRM function over rl. It returns ErrFailed (with
 // error results in rl) when any request fails, and leaves rl.Items without
-// rendered objects in that case.
+// rendered objects in that case. The steps: refuse unknown versions and
+// oversized inputs, locate the requests inside the root, render them all,
+// report, and only then add the rendered objects to the items.
 func (p *Processor) Process(rl *sdk.ResourceList) error {
-	for _, item := range append(sdk.KubeObjects{rl.FunctionConfig}, rl.Items...) {
-		if item != nil && isOtherVersion(item) {
-			p.report(rl, nil, diag.Finding{Severity: diag.Error, Field: "apiVersion", Message: fmt.Sprintf("%s %s/%s has apiVersion %q; this clusterpair-fn understands %s only", v1alpha1.Kind, item.GetNamespace(), item.GetName(), item.GetAPIVersion(), v1alpha1.APIVersion)})
-			return ErrFailed
-		}
+	if p.refuseOtherVersions(rl) {
+		return ErrFailed
 	}
 	limits := p.Limits.withDefaults()
 	if n := countRequests(rl); n > limits.MaxRequests {
@@ -65,25 +64,8 @@ func (p *Processor) Process(rl *sdk.ResourceList) error {
 		return fmt.Errorf("opening the render root: %w", err)
 	}
 	defer root.Close()
-	requests := findRequests(rl, rootLocator(root))
-	if len(requests) == 0 {
-		p.report(rl, nil, diag.Finding{Severity: diag.Error, Message: "no ClusterPairRequest (" + v1alpha1.APIVersion + ") found in the functionConfig or the items"})
-		return ErrFailed
-	}
-	misplaced := false
-	for i := range requests {
-		if f := requests[i].misplaced; f != nil {
-			p.report(rl, &requests[i], *f)
-			misplaced = true
-		}
-	}
-	if misplaced {
-		return ErrFailed
-	}
-	if dups := duplicates(requests); len(dups) > 0 {
-		for _, d := range dups {
-			p.report(rl, &d, diag.Finding{Severity: diag.Error, Field: "metadata.name", Message: "more than one ClusterPairRequest has this namespace and name; each renders a ClusterPair of that identity"})
-		}
+	requests, ok := p.locateRequests(rl, root)
+	if !ok {
 		return ErrFailed
 	}
 	now := time.Now
@@ -91,17 +73,71 @@ func (p *Processor) Process(rl *sdk.ResourceList) error {
 		now = p.Now
 	}
 	r := newRenderer(root, secrets.NewBudget(limits.MaxReadBytes), p.Decryptor, now(), p.Side, rl.Items, requests)
-
-	type rendered struct {
-		req      request
-		objects  []*sdk.KubeObject
-		findings diag.Findings
+	outputs := p.renderAll(r, requests)
+	// A lean build hands the whole run over before reporting anything, so
+	// that the full build's report is the only one.
+	if r.needsFull.Load() {
+		return secrets.ErrNeedsFullSOPS
 	}
-	// Requests render in parallel (they share nothing but the per-directory
-	// resolvers, which are safe for concurrent use); their results keep the
-	// requests' order, so the output does not depend on scheduling.
-	// This goroutine is one of the workers: a single request renders on its
-	// already grown stack, without a new goroutine's stack growth.
+	if p.reportFindings(rl, outputs) {
+		return ErrFailed
+	}
+	return p.addToItems(rl, outputs)
+}
+
+// refuseOtherVersions reports a request of our group in a version this
+// build does not know, which must not be skipped silently.
+func (p *Processor) refuseOtherVersions(rl *sdk.ResourceList) bool {
+	for _, item := range append(sdk.KubeObjects{rl.FunctionConfig}, rl.Items...) {
+		if item != nil && isOtherVersion(item) {
+			p.report(rl, nil, diag.Finding{Severity: diag.Error, Field: "apiVersion", Message: fmt.Sprintf("%s %s/%s has apiVersion %q; this clusterpair-fn understands %s only", v1alpha1.Kind, item.GetNamespace(), item.GetName(), item.GetAPIVersion(), v1alpha1.APIVersion)})
+			return true
+		}
+	}
+	return false
+}
+
+// locateRequests finds the requests and places each inside the root,
+// reporting (and returning false for) none found, one placed outside the
+// root, or two of the same identity.
+func (p *Processor) locateRequests(rl *sdk.ResourceList, root *secrets.Root) ([]request, bool) {
+	requests := findRequests(rl, rootLocator(root))
+	if len(requests) == 0 {
+		p.report(rl, nil, diag.Finding{Severity: diag.Error, Message: "no ClusterPairRequest (" + v1alpha1.APIVersion + ") found in the functionConfig or the items"})
+		return nil, false
+	}
+	ok := true
+	for i := range requests {
+		if f := requests[i].misplaced; f != nil {
+			p.report(rl, &requests[i], *f)
+			ok = false
+		}
+	}
+	if !ok {
+		return nil, false
+	}
+	if dups := duplicates(requests); len(dups) > 0 {
+		for _, d := range dups {
+			p.report(rl, &d, diag.Finding{Severity: diag.Error, Field: "metadata.name", Message: "more than one ClusterPairRequest has this namespace and name; each renders a ClusterPair of that identity"})
+		}
+		return nil, false
+	}
+	return requests, true
+}
+
+// rendered is what one request rendered to.
+type rendered struct {
+	req      request
+	objects  []*sdk.KubeObject
+	findings diag.Findings
+}
+
+// renderAll renders the requests in parallel (they share nothing but the
+// per-directory resolvers, which are safe for concurrent use); the results
+// keep the requests' order, so the output does not depend on scheduling.
+// This goroutine is one of the workers: a single request renders on its
+// already grown stack, without a new goroutine's stack growth.
+func (p *Processor) renderAll(r *renderer, requests []request) []rendered {
 	outputs := make([]rendered, len(requests))
 	var next atomic.Int64
 	work := func() {
@@ -121,12 +157,12 @@ func (p *Processor) Process(rl *sdk.ResourceList) error {
 	}
 	work()
 	wg.Wait()
+	return outputs
+}
 
-	// A lean build hands the whole run over before reporting anything, so
-	// that the full build's report is the only one.
-	if r.needsFull.Load() {
-		return secrets.ErrNeedsFullSOPS
-	}
+// reportFindings reports every request's findings, in request order, and
+// whether any is an error.
+func (p *Processor) reportFindings(rl *sdk.ResourceList, outputs []rendered) bool {
 	failed := false
 	for i := range outputs {
 		for _, f := range outputs[i].findings {
@@ -134,13 +170,15 @@ func (p *Processor) Process(rl *sdk.ResourceList) error {
 		}
 		failed = failed || outputs[i].findings.HasErrors()
 	}
-	if failed {
-		return ErrFailed
-	}
+	return failed
+}
 
-	// Nothing is added to the items until every request has rendered and
-	// every object has been checked. Objects replace the earlier ones of
-	// their identity (an upsert, found through an index: fleets are large).
+// addToItems adds the rendered objects to the items once every one of them
+// has been checked: each replaces an earlier object of its identity that
+// clusterpair-fn rendered (an upsert, found through an index: fleets are
+// large) and never one it did not. Requests among the items are marked
+// local-config.
+func (p *Processor) addToItems(rl *sdk.ResourceList, outputs []rendered) error {
 	index := make(map[objectID]int, len(rl.Items))
 	for i, it := range rl.Items {
 		index[idOf(it)] = i
