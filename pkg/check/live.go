@@ -138,11 +138,11 @@ func probePortworx(ctx context.Context, options map[string]string, timeout time.
 	dialer := &net.Dialer{Timeout: timeout}
 	conn, err := dialer.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		r.Status, r.Detail = LiveFailed, err.Error()+hint(err)
+		r.Status, r.Detail = LiveFailed, diag.RedactURLsIn(err.Error())+hint(err)
 		return r
 	}
 	_ = conn.Close()
-	r.Status, r.Detail = LivePassed, addr+" accepts TCP connections (nothing was sent)"
+	r.Status, r.Detail = LivePassed, diag.RedactURLsIn(addr)+" accepts TCP connections (nothing was sent)"
 	return r
 }
 

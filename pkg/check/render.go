@@ -227,7 +227,7 @@ func describeRequest(p *Pair, req Request, side transform.Side) {
 		if port == 0 {
 			port = v1alpha1.DefaultPortworxPort
 		}
-		p.Storage = endpoint(storage.IP, strconv.Itoa(port))
+		p.Storage = diag.RedactURLsIn(endpoint(storage.IP, strconv.Itoa(port)))
 	}
 }
 
