@@ -39,11 +39,15 @@ func newCheckCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
+		limits, err := o.settings.limits(os.Getenv)
+		if err != nil {
+			return err
+		}
 		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		opts := check.Options{
 			Paths: args, Side: chosen, Live: o.live, AllowExec: o.allowExec, Timeout: o.timeout,
-			Decryptor: secrets.NewSOPSDecryptor().WithKeyPolicy(policy),
+			Decryptor: secrets.NewSOPSDecryptor().WithKeyPolicy(policy), Limits: limits,
 		}
 		if o.allowExec {
 			exe, err := os.Executable()

@@ -27,6 +27,7 @@ type checkFlags struct {
 	expiringWithin time.Duration
 	output         string
 	allow          []string
+	settings       operatorSettings
 }
 
 // newCheckShell returns the `check` command with its help and flags bound
@@ -83,6 +84,7 @@ migration fails on an expired credential).`,
 	cmd.Flags().BoolVar(&o.allowExec, "allow-exec", false, "with --live, run the exec plugins and auth-providers of the repository's kubeconfigs (in a child with a minimal environment); without it their API server check is skipped")
 	cmd.Flags().DurationVar(&o.expiringWithin, "expiring-within", 0, "also fail when any pair's credentials expire within this duration (e.g. 720h); 0: off")
 	addKeyPolicyFlag(cmd.Flags(), &o.allow)
+	o.settings.addLimitFlags(cmd.Flags())
 	cmd.Flags().StringVar(&o.side, "side", "", `check only this side of bidirectional requests: "source" or "destination" (default from $CLUSTERPAIR_SIDE; both when unset)`)
 	cmd.Flags().DurationVar(&o.timeout, "timeout", defaultCheckTimeout, "time limit of each live check")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "report format: "+strings.Join(checkFormats, ", ")+" (json: see docs/api.md; junit: one test case per pair)")

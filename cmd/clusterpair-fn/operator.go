@@ -30,6 +30,11 @@ type operatorSettings struct {
 
 func (o *operatorSettings) addFlags(flags *pflag.FlagSet) {
 	flags.StringVar(&o.root, "root", "", "directory every referenced file must be inside; path annotations may only name places in it (default $"+rootEnv+", else the working directory)")
+	o.addLimitFlags(flags)
+}
+
+// addLimitFlags registers the flags of the limits only.
+func (o *operatorSettings) addLimitFlags(flags *pflag.FlagSet) {
 	flags.IntVar(&o.maxRequests, "max-requests", 0, fmt.Sprintf("most ClusterPairRequests one run renders (default $%s, else %d)", maxRequestsEnv, fn.DefaultMaxRequests))
 	flags.Int64Var(&o.maxReadBytes, "max-read-bytes", 0, fmt.Sprintf("most bytes one run reads from referenced files, all together (default $%s, else %d)", maxReadBytesEnv, int64(secrets.DefaultMaxReadBytes)))
 }
@@ -48,25 +53,31 @@ func (o operatorSettings) resolve(getenv func(string) string) (string, fn.Limits
 		}
 		root = wd
 	}
+	limits, err := o.limits(getenv)
+	return root, limits, err
+}
+
+// limits returns the limits: flags first, then the environment.
+func (o operatorSettings) limits(getenv func(string) string) (fn.Limits, error) {
 	limits := fn.Limits{MaxRequests: o.maxRequests, MaxReadBytes: o.maxReadBytes}
 	if limits.MaxRequests == 0 {
 		n, err := positiveEnv(getenv, maxRequestsEnv)
 		if err != nil {
-			return "", fn.Limits{}, err
+			return fn.Limits{}, err
 		}
 		limits.MaxRequests = int(n)
 	}
 	if limits.MaxReadBytes == 0 {
 		n, err := positiveEnv(getenv, maxReadBytesEnv)
 		if err != nil {
-			return "", fn.Limits{}, err
+			return fn.Limits{}, err
 		}
 		limits.MaxReadBytes = n
 	}
 	if limits.MaxRequests < 0 || limits.MaxReadBytes < 0 {
-		return "", fn.Limits{}, fmt.Errorf("--max-requests and --max-read-bytes must be positive")
+		return fn.Limits{}, fmt.Errorf("--max-requests and --max-read-bytes must be positive")
 	}
-	return root, limits, nil
+	return limits, nil
 }
 
 // positiveEnv reads a positive integer from the environment (0 when unset).

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/transform"
 )
@@ -39,6 +40,10 @@ type Options struct {
 	Decryptor secrets.Decryptor
 	// Now is the render time; nil means time.Now.
 	Now func() time.Time
+	// Limits bound the whole check as they bound one run of the function:
+	// the requests found, and the bytes read from referenced files by all
+	// of them together (zero fields take fn's defaults).
+	Limits fn.Limits
 }
 
 // Report is the outcome of Run.
@@ -68,6 +73,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if len(requests) == 0 {
 		return nil, fmt.Errorf("%w under %s", ErrNoRequests, strings.Join(opts.Paths, ", "))
 	}
+	limits := opts.Limits.WithDefaults()
+	if len(requests) > limits.MaxRequests {
+		return nil, fmt.Errorf("found %d ClusterPairRequests under %s; one check renders at most %d (raise it with --max-requests or CLUSTERPAIR_FN_MAX_REQUESTS, or check fewer directories)", len(requests), strings.Join(opts.Paths, ", "), limits.MaxRequests)
+	}
+	budget := secrets.NewBudget(limits.MaxReadBytes)
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -86,7 +96,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			p := renderPair(req, side, opts.Decryptor, now)
+			p := renderPair(req, side, opts.Decryptor, now, budget)
 			if opts.Live {
 				p.runLive(ctx, live)
 			}

@@ -20,7 +20,8 @@ type Limits struct {
 	MaxReadBytes int64
 }
 
-func (l Limits) withDefaults() Limits {
+// WithDefaults returns l with its zero fields set to the defaults.
+func (l Limits) WithDefaults() Limits {
 	if l.MaxRequests <= 0 {
 		l.MaxRequests = DefaultMaxRequests
 	}

@@ -34,6 +34,10 @@ type Processor struct {
 	Root string
 	// Limits bound the work of one run; zero fields take the defaults.
 	Limits Limits
+	// Budget, when set, is the read budget this run shares with others
+	// (check renders every request as a run of its own); nil gives the run
+	// a budget of Limits.MaxReadBytes.
+	Budget *secrets.Budget
 	// Log receives one line per finding; usually stderr.
 	Log io.Writer
 	// Now returns the render time, for certificate validity checks; nil
@@ -54,7 +58,7 @@ func (p *Processor) Process(rl *sdk.ResourceList) error {
 	if p.refuseOtherVersions(rl) {
 		return ErrFailed
 	}
-	limits := p.Limits.withDefaults()
+	limits := p.Limits.WithDefaults()
 	if n := countRequests(rl); n > limits.MaxRequests {
 		p.report(rl, nil, diag.Finding{Severity: diag.Error, Message: fmt.Sprintf("the input holds %d ClusterPairRequests; one run renders at most %d (raise it with --max-requests or CLUSTERPAIR_FN_MAX_REQUESTS, or split the render)", n, limits.MaxRequests)})
 		return ErrFailed
@@ -72,7 +76,11 @@ func (p *Processor) Process(rl *sdk.ResourceList) error {
 	if p.Now != nil {
 		now = p.Now
 	}
-	r := newRenderer(root, secrets.NewBudget(limits.MaxReadBytes), p.Decryptor, now(), p.Side, rl.Items, requests)
+	budget := p.Budget
+	if budget == nil {
+		budget = secrets.NewBudget(limits.MaxReadBytes)
+	}
+	r := newRenderer(root, budget, p.Decryptor, now(), p.Side, rl.Items, requests)
 	outputs := p.renderAll(r, requests)
 	// A lean build hands the whole run over before reporting anything, so
 	// that the full build's report is the only one.
