@@ -15,6 +15,7 @@ import (
 	"github.com/getsops/sops/v3/cmd/sops/formats"
 	"github.com/getsops/sops/v3/config"
 	sopslogging "github.com/getsops/sops/v3/logging"
+	"github.com/getsops/sops/v3/pgp"
 	"github.com/sirupsen/logrus"
 
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets/sopsfile"
@@ -66,6 +67,7 @@ func (d *SOPSDecryptor) Decrypt(file string, data []byte, format Format) (*Docum
 		return nil, loadError(file, data, format, err)
 	}
 	denied := d.policy.filterGroups(tree.Metadata.KeyGroups)
+	dropUnboundedPGP(tree.Metadata.KeyGroups)
 	key, err := tree.Metadata.GetDataKey()
 	if err != nil && len(denied) > 0 {
 		return nil, notAllowedError(file, denied)
@@ -86,6 +88,22 @@ func (d *SOPSDecryptor) Decrypt(file string, data []byte, format Format) (*Docum
 		return nil, newError(file, ReasonTampered, "MAC mismatch: the file was modified after encryption")
 	}
 	return newSOPSDocument(format, tree.Branches), nil
+}
+
+// dropUnboundedPGP removes, in place, the PGP keys whose encrypted data
+// key is not what sops writes (sopsfile.CheckPGPMessage): sops would hand
+// them to go-crypto or gpg, which decompress without bound.
+func dropUnboundedPGP(groups []sops.KeyGroup) {
+	for i, g := range groups {
+		kept := make(sops.KeyGroup, 0, len(g))
+		for _, k := range g {
+			if pk, ok := k.(*pgp.MasterKey); ok && sopsfile.CheckPGPMessage(pk.EncryptedKey) != nil {
+				continue
+			}
+			kept = append(kept, k)
+		}
+		groups[i] = kept
+	}
 }
 
 // newSOPSDocument converts a sops tree to a Document; the plaintext is

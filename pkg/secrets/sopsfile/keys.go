@@ -79,6 +79,10 @@ func (k *keyring) decryptAge(key ageKey) ([]byte, error) {
 }
 
 func (k *keyring) decryptPGP(key pgpKey) ([]byte, error) {
+	// Never hand gpg or go-crypto a message that decrypts without bound.
+	if err := CheckPGPMessage(key.enc); err != nil {
+		return nil, err
+	}
 	mk := &pgp.MasterKey{Fingerprint: key.fingerprint, EncryptedKey: key.enc, CreationDate: key.created}
 	return mk.Decrypt()
 }
