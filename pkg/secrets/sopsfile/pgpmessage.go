@@ -20,10 +20,11 @@ const (
 
 // maxPGPRecipients and maxPGPEncryptedData bound a PGP-encrypted data key:
 // sops encrypts a 32-byte key, which takes one session-key packet per
-// recipient and an encrypted-data packet of about a hundred bytes.
+// recipient and an encrypted-data packet of 90 to 170 bytes (compressed or
+// not, SEIPD v1 or v2).
 const (
 	maxPGPRecipients    = 16
-	maxPGPEncryptedData = 512
+	maxPGPEncryptedData = 256
 )
 
 // CheckPGPMessage checks that enc (a PGP master key's "enc", written by
@@ -32,8 +33,10 @@ const (
 // decryption, this refuses what would make gpg or go-crypto work without
 // bound: a compressed or literal message that needs no key at all (gpg -d
 // unpacks 1 GiB of zeros from 2 KB) and encrypted data large enough to
-// hold a compression bomb. The bound on the encrypted packet also bounds
-// what it can decompress to.
+// hold a large compression bomb. The bound on the encrypted packet also
+// bounds what it can decompress to (bzip2 packs runs of zeros best: about
+// a hundred megabytes in 256 bytes, for a message encrypted to the
+// operator's own key; gpg's own --max-output is not reachable through sops).
 func CheckPGPMessage(enc string) error {
 	block, err := armor.Decode(strings.NewReader(enc))
 	if err != nil {
