@@ -172,7 +172,7 @@ func run(o options) error {
 	home := filepath.Join(ws, "home")
 	_ = os.MkdirAll(home, 0o700)
 	env := runEnv(home, filepath.Join(repo, "examples", "demo.agekey"))
-	r.runEnv = []string{"HOME=" + relTo(repo, home), "XDG_CONFIG_HOME=" + relTo(repo, home), "SOPS_AGE_KEY_FILE=examples/demo.agekey"}
+	r.runEnv = append([]string{"HOME=" + relTo(repo, home), "XDG_CONFIG_HOME=" + relTo(repo, home), "SOPS_AGE_KEY_FILE=examples/demo.agekey"}, fleetLimits...)
 
 	var ready []*binary
 	for _, b := range r.bins {
@@ -341,8 +341,13 @@ func relTo(repo, p string) string {
 	return p
 }
 
+// fleetLimits raise the function's per-run limits (2,000 requests, 64 MiB
+// read) so that the largest fleet renders: the benchmark measures
+// rendering, not the refusal.
+var fleetLimits = []string{"CLUSTERPAIR_FN_MAX_REQUESTS=20000", "CLUSTERPAIR_FN_MAX_READ_BYTES=1073741824"}
+
 // runEnv is the environment of the programs under test: the host's minus
-// every key source, with a private HOME and the demo key.
+// every key source, with a private HOME, the demo key and fleetLimits.
 func runEnv(home, keyFile string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
@@ -355,7 +360,8 @@ func runEnv(home, keyFile string) []string {
 			env = append(env, kv)
 		}
 	}
-	return append(env, "HOME="+home, "XDG_CONFIG_HOME="+home, "GNUPGHOME="+filepath.Join(home, ".gnupg"), "SOPS_AGE_KEY_FILE="+keyFile)
+	env = append(env, "HOME="+home, "XDG_CONFIG_HOME="+home, "GNUPGHOME="+filepath.Join(home, ".gnupg"), "SOPS_AGE_KEY_FILE="+keyFile)
+	return append(env, fleetLimits...)
 }
 
 func jobsFor(bins []*binary, dir, stdin string, env []string) ([]string, []job) {
