@@ -4,6 +4,8 @@
 package testenv
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,6 +89,23 @@ func Tool(t testing.TB, name string) string {
 	}
 	t.Fatalf("%s not found in %s: run `make tools build` (tests never skip for a missing tool)", name, filepath.Dir(p))
 	return ""
+}
+
+// SOPSDecrypt decrypts path with the sops CLI of ./bin, in an isolated
+// environment (see IsolatedEnv) holding only keyEnv (e.g.
+// "SOPS_AGE_KEY_FILE=..."); the error carries sops's stderr.
+func SOPSDecrypt(t testing.TB, path string, keyEnv ...string) ([]byte, error) {
+	t.Helper()
+	cmd := exec.Command(Tool(t, "sops"), "--disable-version-check", "decrypt", path)
+	cmd.Dir = t.TempDir()
+	cmd.Env = IsolatedEnv(t.TempDir(), keyEnv...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("sops decrypt %s: %v: %s", path, err, stderr.String())
+	}
+	return out, nil
 }
 
 // CopyDir copies the regular files of src (recursively) into dst.

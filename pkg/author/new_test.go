@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -411,16 +410,7 @@ func TestNewRefusesToOverwrite(t *testing.T) {
 // sopsDecryptCLI decrypts a file with the sops CLI and one key file.
 func sopsDecryptCLI(t *testing.T, file, keyFile string) ([]byte, error) {
 	t.Helper()
-	cmd := exec.Command(testenv.Tool(t, "sops"), "--disable-version-check", "decrypt", file)
-	cmd.Dir = t.TempDir()
-	cmd.Env = testenv.IsolatedEnv(t.TempDir(), "SOPS_AGE_KEY_FILE="+keyFile)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, errors.New(err.Error() + ": " + stderr.String())
-	}
-	return out, nil
+	return testenv.SOPSDecrypt(t, file, "SOPS_AGE_KEY_FILE="+keyFile)
 }
 
 func TestNewHonoursSOPSCreationRules(t *testing.T) {

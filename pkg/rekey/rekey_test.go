@@ -4,9 +4,7 @@ package rekey
 
 import (
 	"bytes"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -18,16 +16,7 @@ import (
 // sopsDecrypt decrypts path with the sops CLI and only keyFile's key.
 func sopsDecrypt(t *testing.T, path, keyFile string) ([]byte, error) {
 	t.Helper()
-	cmd := exec.Command(testenv.Tool(t, "sops"), "--disable-version-check", "decrypt", path)
-	cmd.Dir = t.TempDir()
-	cmd.Env = testenv.IsolatedEnv(t.TempDir(), "SOPS_AGE_KEY_FILE="+keyFile)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, errors.New(err.Error() + ": " + stderr.String())
-	}
-	return out, nil
+	return testenv.SOPSDecrypt(t, path, "SOPS_AGE_KEY_FILE="+keyFile)
 }
 
 // pairDir copies the kustomize example (encrypted to the demo key) and

@@ -3,11 +3,9 @@
 package cluster
 
 import (
-	"bytes"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -255,15 +253,7 @@ func dryRunOne(t *testing.T, s *apiServer, api serverAPI, where string, obj *uns
 // sopsDecrypt decrypts a SOPS file with the sops CLI and the demo key.
 func sopsDecrypt(t testing.TB, path string) ([]byte, error) {
 	t.Helper()
-	cmd := exec.Command(testenv.Tool(t, "sops"), "--disable-version-check", "decrypt", path)
-	cmd.Dir = t.TempDir()
-	cmd.Env = testenv.IsolatedEnv(t.TempDir(), "SOPS_AGE_KEY_FILE="+testenv.DemoKeyFile())
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("%v: %s", err, stderr.String())
-	}
-	return stdout.Bytes(), nil
+	return testenv.SOPSDecrypt(t, path, "SOPS_AGE_KEY_FILE="+testenv.DemoKeyFile())
 }
 
 // hasReverseRequest reports whether a YAML file in dir holds a

@@ -5,7 +5,6 @@ package cluster
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -183,10 +182,7 @@ func TestNewServiceAccount(t *testing.T) {
 // token and a client configuration from it.
 func writtenKubeconfig(t *testing.T, key ageKey, dir string, s *apiServer) (string, *rest.Config) {
 	t.Helper()
-	cmd := exec.Command(testenv.Tool(t, "sops"), "--disable-version-check", "decrypt", filepath.Join(dir, "destination-kubeconfig.yaml"))
-	cmd.Dir = t.TempDir()
-	cmd.Env = testenv.IsolatedEnv(t.TempDir(), "SOPS_AGE_KEY="+key.identity)
-	data, err := cmd.Output()
+	data, err := testenv.SOPSDecrypt(t, filepath.Join(dir, "destination-kubeconfig.yaml"), "SOPS_AGE_KEY="+key.identity)
 	if err != nil {
 		t.Fatalf("decrypting the written kubeconfig: %v", err)
 	}
