@@ -55,3 +55,20 @@ func fileSize(t *testing.T, path string) int64 {
 	}
 	return info.Size()
 }
+
+// TestFindBoundsWhatItParses: a file that mentions the kind but holds more
+// YAML nodes than one run of the function may parse is reported, unparsed.
+func TestFindBoundsWhatItParses(t *testing.T) {
+	dir := t.TempDir()
+	doc := "kind: ClusterPairRequest\njunk: [" + strings.Repeat("a,", fn.MaxInputSeparators) + "a]\n"
+	if err := os.WriteFile(filepath.Join(dir, "bomb.yaml"), []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	requests, err := Find([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(requests) != 1 || !strings.Contains(requests[0].Problem, fmt.Sprintf("the limit is %d", fn.MaxInputSeparators)) {
+		t.Errorf("requests = %+v, want one problem naming the limit", requests)
+	}
+}

@@ -19,8 +19,10 @@ const MaxInputSize = 64 << 20
 // bounds the nodes. 2,000 requests need about 120,000.
 const MaxInputSeparators = 500_000
 
-// yamlSeparators counts the bytes that can start a YAML node.
-func yamlSeparators(data []byte) int {
+// YAMLSeparators counts the bytes that can start a YAML node: every node
+// needs one, so the count bounds what parsing data can take. check bounds
+// the files it reads with it too.
+func YAMLSeparators(data []byte) int {
 	n := 0
 	for _, b := range data {
 		switch b {
@@ -45,7 +47,7 @@ func Run(p *Processor, in io.Reader, out io.Writer) error {
 	if len(data) > MaxInputSize {
 		return fmt.Errorf("the ResourceList on stdin exceeds %d bytes", MaxInputSize)
 	}
-	if n := yamlSeparators(data); n > MaxInputSeparators {
+	if n := YAMLSeparators(data); n > MaxInputSeparators {
 		return fmt.Errorf("the ResourceList on stdin has %d YAML separators (about as many nodes); the limit is %d, which bounds the memory its parse takes", n, MaxInputSeparators)
 	}
 	rl, err := sdk.ParseResourceList(data)
