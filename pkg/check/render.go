@@ -222,12 +222,8 @@ func describeRequest(p *Pair, req Request, side transform.Side) {
 	if kc.Server != "" {
 		p.Server = diag.RedactURL(kc.Server)
 	}
-	if storage != nil {
-		port := storage.Port
-		if port == 0 {
-			port = v1alpha1.DefaultPortworxPort
-		}
-		p.Storage = diag.RedactURLsIn(endpoint(storage.IP, strconv.Itoa(port)))
+	if storage != nil { // Load applied the defaults: the port is set
+		p.Storage = diag.RedactURLsIn(endpoint(storage.IP, strconv.Itoa(storage.Port)))
 	}
 }
 
