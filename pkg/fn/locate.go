@@ -12,10 +12,9 @@ import (
 )
 
 // location is where a request sits: its file as its path annotation names
-// it (relative to its package), the directory its references resolve
-// against (relative to the root), and the annotation that placed it there
-// ("" for the root itself).
-type location struct{ file, dir, placedBy string }
+// it (relative to its package), and the directory its references resolve
+// against, relative to the root.
+type location struct{ file, dir string }
 
 // locator places a request inside the root, or says why it cannot.
 type locator func(o *sdk.KubeObject) (location, *diag.Finding)
@@ -64,7 +63,7 @@ func rootLocator(root *secrets.Root) locator {
 			}
 			_ = sub.Close()
 		}
-		return location{file: file, dir: dir, placedBy: placedBy}, nil
+		return location{file: file, dir: dir}, nil
 	}
 }
 

@@ -117,13 +117,11 @@ func (r *renderer) render(req request) ([]*sdk.KubeObject, diag.Findings) {
 		return nil, fs
 	}
 
+	// The locator opened this directory already and named the annotation
+	// if it could not; it can only fail here if it changed since.
 	res, err := r.resolver(req.dir)
 	if err != nil {
-		field := ""
-		if req.placedBy != "" {
-			field = "metadata.annotations[" + req.placedBy + "]"
-		}
-		fs.Errorf(field, "the request's directory %q (inside %s) cannot be opened: %s", req.dir, r.root.Dir(), err)
+		fs.Errorf("", "the request's directory %q (inside %s) cannot be opened: %s", req.dir, r.root.Dir(), err)
 		return nil, fs
 	}
 	in, sfs := resolveSecrets(res, cpr, view, &r.needsFull)

@@ -36,8 +36,6 @@ type request struct {
 	// dir is the directory the request's files resolve against, relative
 	// to the processor's root (slash-separated; "." for the root itself).
 	dir string
-	// placedBy is the annotation that chose dir ("" for the root).
-	placedBy string
 	// misplaced is set when the request's annotations place it outside the
 	// root: the request is refused before any file is opened.
 	misplaced *diag.Finding
@@ -110,7 +108,7 @@ func newRequest(o *sdk.KubeObject, item bool, locate locator) request {
 		req.dir = "."
 		return req
 	}
-	req.file, req.dir, req.placedBy = loc.file, loc.dir, loc.placedBy
+	req.file, req.dir = loc.file, loc.dir
 	return req
 }
 
