@@ -125,3 +125,18 @@ func TestAnnotationsInsideTheRootStillLocateFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingRootIsAnError: a root that does not exist fails the run with
+// an error naming it, before any request is read.
+func TestMissingRootIsAnError(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope")
+	var stdout, stderr bytes.Buffer
+	p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: missing, Log: &stderr}
+	err := fn.Run(p, bytes.NewReader(manyRequests(1)), &stdout)
+	if err == nil || !strings.Contains(err.Error(), "opening the render root") || !strings.Contains(err.Error(), missing) {
+		t.Fatalf("error = %v, want the root named", err)
+	}
+	if stdout.Len() != 0 {
+		t.Error("output was written")
+	}
+}
