@@ -107,6 +107,9 @@ func TestReleaseArchivesChecksumsAndSBOM(t *testing.T) {
 	if !slices.Equal(ids, []string{"full", "lean"}) {
 		t.Errorf("archive holds builds %v, want lean and full", a.IDs)
 	}
+	if !slices.Contains(a.Files, "LICENSE") {
+		t.Errorf("archive files %v do not include LICENSE", a.Files)
+	}
 	for _, f := range a.Files {
 		if strings.Contains(f, "agekey") || strings.Contains(f, "testdata") {
 			t.Errorf("archive file %q ships test keys or data", f)
@@ -135,5 +138,24 @@ func TestReleaseSnapshotPinsGoReleaser(t *testing.T) {
 	mk := string(data)
 	if !strings.Contains(mk, "GORELEASER_VERSION ?= v2.15.") || !strings.Contains(mk, "github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION) release --snapshot") {
 		t.Error("mk/adoption.mk does not run a pinned GoReleaser v2.15.x for release-snapshot")
+	}
+}
+
+// TestLicenseLabelNamesTheLicense: the images' org.opencontainers.image.licenses
+// label is the SPDX identifier of the LICENSE the repository carries.
+func TestLicenseLabelNamesTheLicense(t *testing.T) {
+	license, err := os.ReadFile(testenv.Path("LICENSE"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk, err := os.ReadFile(testenv.Path("mk/adoption.mk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(license), "Apache License\n                           Version 2.0, January 2004") {
+		t.Fatal("LICENSE is not the Apache License 2.0 text; update this test and LICENSES in mk/adoption.mk together")
+	}
+	if !strings.Contains(string(mk), "\nLICENSES   ?= Apache-2.0\n") {
+		t.Error("mk/adoption.mk: LICENSES is not Apache-2.0, the SPDX identifier of LICENSE")
 	}
 }
