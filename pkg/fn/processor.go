@@ -60,7 +60,7 @@ func (p *Processor) Process(rl *sdk.ResourceList) error {
 	if err != nil {
 		return err
 	}
-	if p.reportFindings(rl, run) {
+	if p.reportFindings(rl, &run) {
 		return ErrFailed
 	}
 	return p.addToItems(rl, run.Requests)
@@ -70,17 +70,17 @@ func (p *Processor) Process(rl *sdk.ResourceList) error {
 // keeps each request's loaded request and typed output (Render); Process
 // needs neither, and a fleet's worth of them would stay in memory until
 // the run ends.
-func (p *Processor) render(rl *sdk.ResourceList, typed bool) (*Rendering, error) {
+func (p *Processor) render(rl *sdk.ResourceList, typed bool) (Rendering, error) {
 	if f := refuseOtherVersions(rl); f != nil {
-		return &Rendering{Findings: diag.Findings{*f}}, nil
+		return Rendering{Findings: diag.Findings{*f}}, nil
 	}
 	limits := p.Limits.WithDefaults()
 	if n := countRequests(rl); n > limits.MaxRequests {
-		return &Rendering{Findings: diag.Findings{{Severity: diag.Error, Message: fmt.Sprintf("the input holds %d ClusterPairRequests; one run renders at most %d (raise it with --max-requests or CLUSTERPAIR_FN_MAX_REQUESTS, or split the render)", n, limits.MaxRequests)}}}, nil
+		return Rendering{Findings: diag.Findings{{Severity: diag.Error, Message: fmt.Sprintf("the input holds %d ClusterPairRequests; one run renders at most %d (raise it with --max-requests or CLUSTERPAIR_FN_MAX_REQUESTS, or split the render)", n, limits.MaxRequests)}}}, nil
 	}
 	root, err := secrets.OpenRoot(p.Root)
 	if err != nil {
-		return nil, fmt.Errorf("opening the render root: %w", err)
+		return Rendering{}, fmt.Errorf("opening the render root: %w", err)
 	}
 	defer root.Close()
 	run, ok := locateRequests(rl, root)
@@ -120,12 +120,12 @@ func refuseOtherVersions(rl *sdk.ResourceList) *diag.Finding {
 // locateRequests finds the requests and places each inside the root. It
 // returns false, with the findings, for none found, one placed outside the
 // root, or two of the same identity.
-func locateRequests(rl *sdk.ResourceList, root *secrets.Root) (*Rendering, bool) {
+func locateRequests(rl *sdk.ResourceList, root *secrets.Root) (Rendering, bool) {
 	requests := findRequests(rl, rootLocator(root))
 	if len(requests) == 0 {
-		return &Rendering{Findings: diag.Findings{{Severity: diag.Error, Message: "no ClusterPairRequest (" + v1alpha1.APIVersion + ") found in the functionConfig or the items"}}}, false
+		return Rendering{Findings: diag.Findings{{Severity: diag.Error, Message: "no ClusterPairRequest (" + v1alpha1.APIVersion + ") found in the functionConfig or the items"}}}, false
 	}
-	run := &Rendering{Requests: make([]RequestRendering, len(requests))}
+	run := Rendering{Requests: make([]RequestRendering, len(requests))}
 	ok := true
 	for i := range requests {
 		run.Requests[i].req = requests[i]

@@ -1,10 +1,13 @@
 package fn
 
 import (
+	"errors"
+
 	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
 
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/transform"
 )
 
@@ -83,5 +86,9 @@ func (r *RequestRendering) Request() RequestID {
 // but holds this build's findings, which Process never reports: hand the
 // run over instead.
 func (p *Processor) Render(rl *sdk.ResourceList) (*Rendering, error) {
-	return p.render(rl, true)
+	run, err := p.render(rl, true)
+	if err != nil && !errors.Is(err, secrets.ErrNeedsFullSOPS) {
+		return nil, err
+	}
+	return &run, err
 }
