@@ -36,7 +36,9 @@ type Options struct {
 	ProbeCommand []string
 	// Timeout bounds each live check; 0 means DefaultTimeout.
 	Timeout time.Duration
-	// Decryptor decrypts the referenced files (and encrypted output).
+	// Decryptor decrypts the referenced files (and, as in the function, an
+	// earlier encrypted output that a new render is compared with). The
+	// keys of an encrypted output's recipients are not needed.
 	Decryptor secrets.Decryptor
 	// Now is the render time; nil means time.Now.
 	Now func() time.Time

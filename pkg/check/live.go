@@ -62,11 +62,8 @@ const NeedsAllowExec = "not run: building a client from spec.config would run "
 // runLive runs the live checks of a pair and then forgets its credentials.
 func (p *Pair) runLive(ctx context.Context, opts liveOptions) {
 	defer func() { p.config, p.options = nil, nil }()
-	if !p.Rendered || p.config == nil {
-		why := "the request did not render"
-		if p.Rendered {
-			why = p.note
-		}
+	if p.config == nil {
+		const why = "the request did not render"
 		p.Live = []LiveResult{
 			{Check: CheckAPIServer, Status: LiveSkipped, Detail: why},
 			{Check: CheckPortworx, Status: LiveSkipped, Detail: why},

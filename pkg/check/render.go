@@ -1,7 +1,6 @@
 package check
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
-	"sigs.k8s.io/yaml"
 
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
@@ -20,15 +18,6 @@ import (
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/stork"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/transform"
 )
-
-// Finding is one error or warning the function reported about a pair.
-type Finding struct {
-	Severity diag.Severity
-	// Field is the request field, if any.
-	Field string
-	// Message names the file involved, if any.
-	Message string
-}
 
 // Pair is the outcome of checking one side of one request.
 type Pair struct {
@@ -53,16 +42,16 @@ type Pair struct {
 	// rendered pair's fn.clusterpair.dev/credentials-expire); zero when
 	// unknown or not rendered.
 	Expires time.Time
-	// Findings are the function's results for this request and side.
-	Findings []Finding
+	// Findings are the function's findings for this request and side; a
+	// finding about a referenced file names it in File.
+	Findings diag.Findings
 	// Live are the live checks, when they were asked for.
 	Live []LiveResult
 
-	// config and options are the rendered credentials and storage options,
-	// kept only until the live checks ran; note says why they are missing.
+	// config and options are the rendered credentials and storage options
+	// (set only for a pair that rendered), kept until the live checks ran.
 	config  *stork.Config
 	options map[string]string
-	note    string
 }
 
 // Errors and Warnings count the findings by severity.
@@ -94,51 +83,56 @@ func (p *Pair) Failed() bool {
 	return false
 }
 
-// renderPair renders one side of a request through fn.Processor, on a
-// ResourceList built as kustomize builds it for a generator (the request is
-// the functionConfig; here also an item marked local-config, as the
-// function leaves it), in the request's directory.
+// renderPair renders one side of a request through fn.Processor.Render, on
+// a ResourceList built as kustomize builds it for a generator (the request
+// is the functionConfig; here also an item marked local-config, as the
+// function leaves it), in the request's directory. It takes the findings
+// and the rendered pair typed, as the function has them before it encodes
+// and (spec.output.encrypt) encrypts the pair: an encrypted output needs no
+// key of its recipients here.
 func renderPair(req Request, side transform.Side, dec secrets.Decryptor, now func() time.Time, budget *secrets.Budget) *Pair {
 	p := &Pair{Request: req, Side: side, Name: req.ID()}
 	if side == "" {
 		p.Side = transform.SideSource
 	}
 	if req.Problem != "" {
-		p.Findings = append(p.Findings, Finding{Severity: diag.Error, Message: req.Problem})
+		p.Findings.Errorf("", "%s", req.Problem)
 		return p
 	}
-	describeRequest(p, req, side)
-
 	rl, err := resourceList(req)
 	if err != nil {
-		p.Findings = append(p.Findings, Finding{Severity: diag.Error, Message: err.Error()})
+		p.Findings.Errorf("", "%s", err)
 		return p
 	}
 	dir, err := absDir(req.Path)
 	if err != nil {
-		p.Findings = append(p.Findings, Finding{Severity: diag.Error, Message: err.Error()})
+		p.Findings.Errorf("", "%s", err)
 		return p
 	}
 	proc := &fn.Processor{Decryptor: dec, Root: dir, Now: now, Side: side, Budget: budget}
-	procErr := proc.Process(rl)
-	for _, r := range rl.Results {
-		f := Finding{Severity: diag.Error, Message: r.Message}
-		if r.Severity == sdk.Warning || r.Severity == sdk.Info {
-			f.Severity = diag.Warning
+	run, err := proc.Render(rl)
+	if run != nil {
+		// The ResourceList holds this one request.
+		for i := range run.Requests {
+			describeRequest(p, run.Requests[i].Loaded, side)
 		}
-		if r.Field != nil {
-			f.Field = r.Field.Path
-		}
-		p.Findings = append(p.Findings, f)
 	}
-	if procErr != nil {
-		if !errors.Is(procErr, fn.ErrFailed) {
-			p.Findings = append(p.Findings, Finding{Severity: diag.Error, Message: procErr.Error()})
-		}
+	if err != nil {
+		// The root did not open, or this (lean) build hands the run over:
+		// its findings are not the function's.
+		p.Findings.Errorf("", "%s", err)
 		return p
 	}
-	p.Rendered = true
-	p.readPair(rl, dec)
+	p.Findings.Add(run.Findings...)
+	var out *transform.Output
+	for i := range run.Requests {
+		p.Findings.Add(run.Requests[i].Findings...)
+		out = run.Requests[i].Output
+	}
+	if out != nil && !p.Findings.HasErrors() {
+		p.Rendered = true
+		p.takePair(out.ClusterPair)
+	}
 	return p
 }
 
@@ -156,41 +150,11 @@ func resourceList(req Request) (*sdk.ResourceList, error) {
 	return &sdk.ResourceList{FunctionConfig: fc, Items: sdk.KubeObjects{fc}}, nil
 }
 
-// readPair takes the rendered ClusterPair's destination, decrypting it
-// when the request asks for encrypted output.
-func (p *Pair) readPair(rl *sdk.ResourceList, dec secrets.Decryptor) {
-	var obj *sdk.KubeObject
-	for _, it := range rl.Items {
-		if it.GetAPIVersion() == stork.APIVersion && it.GetKind() == stork.ClusterPairKind {
-			obj = it
-		}
-	}
-	if obj == nil {
-		p.note = "the function rendered no ClusterPair"
-		return
-	}
-	p.Name = obj.GetNamespace() + "/" + obj.GetName()
-	p.Expires = expiresOf(obj)
-	data := []byte(obj.String())
-	if _, encrypted, _ := obj.NestedSubObject("sops"); encrypted {
-		doc, err := dec.Decrypt("the rendered ClusterPair", data, secrets.FormatYAML)
-		if err != nil {
-			p.note = fmt.Sprintf("the rendered pair is SOPS-encrypted (spec.output.encrypt) and cannot be decrypted here (%s)", secrets.ReasonOf(err))
-			p.Server = "(encrypted)"
-			return
-		}
-		v, err := doc.Whole("the rendered ClusterPair")
-		if err != nil {
-			p.note = "the rendered pair does not decrypt to a document"
-			return
-		}
-		data = v.Bytes()
-	}
-	var cp stork.ClusterPair
-	if err := yaml.Unmarshal(data, &cp); err != nil {
-		p.note = "the rendered pair does not decode"
-		return
-	}
+// takePair takes the rendered ClusterPair's identity, expiry, destination
+// and, for the live checks, its credentials and storage options.
+func (p *Pair) takePair(cp *stork.ClusterPair) {
+	p.Name = cp.Metadata.Namespace + "/" + cp.Metadata.Name
+	p.Expires = expiresOf(cp.Metadata.Annotations[transform.AnnotationCredentialsExpire])
 	p.config, p.options = &cp.Spec.Config, cp.Spec.Options
 	if ctx := cp.Spec.Config.Contexts[cp.Spec.Config.CurrentContext]; ctx != nil {
 		if c := cp.Spec.Config.Clusters[ctx.Cluster]; c != nil {
@@ -200,10 +164,9 @@ func (p *Pair) readPair(rl *sdk.ResourceList, dec secrets.Decryptor) {
 }
 
 // describeRequest fills in the mode, storage and server override of the
-// side from the request itself, so that a pair that does not render is
-// still described.
-func describeRequest(p *Pair, req Request, side transform.Side) {
-	cpr, _ := v1alpha1.Load(req.doc)
+// side from the loaded request (nil: it did not decode), so that a pair
+// that does not render is still described.
+func describeRequest(p *Pair, cpr *v1alpha1.ClusterPairRequest, side transform.Side) {
 	if cpr == nil {
 		return
 	}

@@ -38,7 +38,7 @@ func (r *Report) Write(w io.Writer) error {
 			if f.Field != "" {
 				fmt.Fprintf(&b, "%s: ", f.Field)
 			}
-			b.WriteString(f.Message + "\n")
+			b.WriteString(f.Text() + "\n")
 		}
 		for _, l := range p.Live {
 			fmt.Fprintf(&b, "  live: %s: %s: %s\n", l.Check, l.Status, l.Detail)

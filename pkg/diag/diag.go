@@ -48,6 +48,16 @@ func (f Finding) Error() string {
 	return b.String()
 }
 
+// Text is the finding without its field and severity: the message, after
+// the file when there is one. It is how the function's results and check's
+// reports word a finding.
+func (f Finding) Text() string {
+	if f.File == "" {
+		return f.Message
+	}
+	return fmt.Sprintf("file %q: %s", f.File, f.Message)
+}
+
 // Findings is an ordered list of findings.
 type Findings []Finding
 

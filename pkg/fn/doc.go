@@ -11,4 +11,8 @@
 // build), except in a successful kustomize generator run, which returns only
 // what it rendered (see generatorConfigItem). Rendered objects are upserted,
 // so running twice never duplicates them.
+//
+// Render runs the same steps and returns their typed outcome instead of
+// writing it into the ResourceList: each request's findings and the side's
+// transform output before it is encoded and encrypted. check uses it.
 package fn

@@ -11,6 +11,9 @@ import (
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
+// leanBuild is whether these tests run in the lean build.
+const leanBuild = false
+
 // TestAllowedVaultRendersThroughTheFunction: a kubeconfig encrypted to the
 // fake Vault renders when the operator allows its address, through it.
 func TestAllowedVaultRendersThroughTheFunction(t *testing.T) {

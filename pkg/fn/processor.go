@@ -52,25 +52,40 @@ type Processor struct {
 // Process implements the KRM function over rl. It returns ErrFailed (with
 // error results in rl) when any request fails, and leaves rl.Items without
 // rendered objects in that case. The steps: refuse unknown versions and
-// oversized inputs, locate the requests inside the root, render them all,
-// report, and only then add the rendered objects to the items.
+// oversized inputs, locate the requests inside the root, render them all
+// (render, which Render shares), report, and only then add the rendered
+// objects to the items.
 func (p *Processor) Process(rl *sdk.ResourceList) error {
-	if p.refuseOtherVersions(rl) {
+	run, err := p.render(rl, false)
+	if err != nil {
+		return err
+	}
+	if p.reportFindings(rl, &run) {
 		return ErrFailed
+	}
+	return p.addToItems(rl, run.Requests)
+}
+
+// render is Process up to its report: the typed outcome of the run. typed
+// keeps each request's loaded request and typed output (Render); Process
+// needs neither, and a fleet's worth of them would stay in memory until
+// the run ends.
+func (p *Processor) render(rl *sdk.ResourceList, typed bool) (Rendering, error) {
+	if f := refuseOtherVersions(rl); f != nil {
+		return Rendering{Findings: diag.Findings{*f}}, nil
 	}
 	limits := p.Limits.WithDefaults()
 	if n := countRequests(rl); n > limits.MaxRequests {
-		p.report(rl, nil, diag.Finding{Severity: diag.Error, Message: fmt.Sprintf("the input holds %d ClusterPairRequests; one run renders at most %d (raise it with --max-requests or CLUSTERPAIR_FN_MAX_REQUESTS, or split the render)", n, limits.MaxRequests)})
-		return ErrFailed
+		return Rendering{Findings: diag.Findings{{Severity: diag.Error, Message: fmt.Sprintf("the input holds %d ClusterPairRequests; one run renders at most %d (raise it with --max-requests or CLUSTERPAIR_FN_MAX_REQUESTS, or split the render)", n, limits.MaxRequests)}}}, nil
 	}
 	root, err := secrets.OpenRoot(p.Root)
 	if err != nil {
-		return fmt.Errorf("opening the render root: %w", err)
+		return Rendering{}, fmt.Errorf("opening the render root: %w", err)
 	}
 	defer root.Close()
-	requests, ok := p.locateRequests(rl, root)
+	run, ok := locateRequests(rl, root)
 	if !ok {
-		return ErrFailed
+		return run, nil
 	}
 	now := time.Now
 	if p.Now != nil {
@@ -80,79 +95,66 @@ func (p *Processor) Process(rl *sdk.ResourceList) error {
 	if budget == nil {
 		budget = secrets.NewBudget(limits.MaxReadBytes)
 	}
-	r := newRenderer(root, budget, p.Decryptor, now(), p.Side, rl.Items, requests)
-	outputs := p.renderAll(r, requests)
+	r := newRenderer(root, budget, p.Decryptor, now(), p.Side, rl.Items, run.Requests)
+	r.typed = typed
+	renderAll(r, run.Requests)
 	// A lean build hands the whole run over before reporting anything, so
 	// that the full build's report is the only one.
 	if r.needsFull.Load() {
-		return secrets.ErrNeedsFullSOPS
+		return run, secrets.ErrNeedsFullSOPS
 	}
-	if p.reportFindings(rl, outputs) {
-		return ErrFailed
-	}
-	return p.addToItems(rl, outputs)
+	return run, nil
 }
 
-// refuseOtherVersions reports a request of our group in a version this
-// build does not know, which must not be skipped silently.
-func (p *Processor) refuseOtherVersions(rl *sdk.ResourceList) bool {
+// refuseOtherVersions finds a request of our group in a version this build
+// does not know, which must not be skipped silently.
+func refuseOtherVersions(rl *sdk.ResourceList) *diag.Finding {
 	for _, item := range append(sdk.KubeObjects{rl.FunctionConfig}, rl.Items...) {
 		if item != nil && isOtherVersion(item) {
-			p.report(rl, nil, diag.Finding{Severity: diag.Error, Field: "apiVersion", Message: fmt.Sprintf("%s %s/%s has apiVersion %q; this clusterpair-fn understands %s only", v1alpha1.Kind, item.GetNamespace(), item.GetName(), item.GetAPIVersion(), v1alpha1.APIVersion)})
-			return true
+			return &diag.Finding{Severity: diag.Error, Field: "apiVersion", Message: fmt.Sprintf("%s %s/%s has apiVersion %q; this clusterpair-fn understands %s only", v1alpha1.Kind, item.GetNamespace(), item.GetName(), item.GetAPIVersion(), v1alpha1.APIVersion)}
 		}
 	}
-	return false
+	return nil
 }
 
-// locateRequests finds the requests and places each inside the root,
-// reporting (and returning false for) none found, one placed outside the
+// locateRequests finds the requests and places each inside the root. It
+// returns false, with the findings, for none found, one placed outside the
 // root, or two of the same identity.
-func (p *Processor) locateRequests(rl *sdk.ResourceList, root *secrets.Root) ([]request, bool) {
+func locateRequests(rl *sdk.ResourceList, root *secrets.Root) (Rendering, bool) {
 	requests := findRequests(rl, rootLocator(root))
 	if len(requests) == 0 {
-		p.report(rl, nil, diag.Finding{Severity: diag.Error, Message: "no ClusterPairRequest (" + v1alpha1.APIVersion + ") found in the functionConfig or the items"})
-		return nil, false
+		return Rendering{Findings: diag.Findings{{Severity: diag.Error, Message: "no ClusterPairRequest (" + v1alpha1.APIVersion + ") found in the functionConfig or the items"}}}, false
 	}
+	run := Rendering{Requests: make([]RequestRendering, len(requests))}
 	ok := true
 	for i := range requests {
+		run.Requests[i].req = requests[i]
 		if f := requests[i].misplaced; f != nil {
-			p.report(rl, &requests[i], *f)
+			run.Requests[i].Findings = diag.Findings{*f}
 			ok = false
 		}
 	}
 	if !ok {
-		return nil, false
+		return run, false
 	}
-	if dups := duplicates(requests); len(dups) > 0 {
-		for _, d := range dups {
-			p.report(rl, &d, diag.Finding{Severity: diag.Error, Field: "metadata.name", Message: "more than one ClusterPairRequest has this namespace and name; each renders a ClusterPair of that identity"})
-		}
-		return nil, false
+	for _, i := range duplicates(requests) {
+		run.Requests[i].Findings = diag.Findings{{Severity: diag.Error, Field: "metadata.name", Message: "more than one ClusterPairRequest has this namespace and name; each renders a ClusterPair of that identity"}}
+		ok = false
 	}
-	return requests, true
-}
-
-// rendered is what one request rendered to.
-type rendered struct {
-	req      request
-	objects  []*sdk.KubeObject
-	findings diag.Findings
+	return run, ok
 }
 
 // renderAll renders the requests in parallel (they share nothing but the
-// per-directory resolvers, which are safe for concurrent use); the results
-// keep the requests' order, so the output does not depend on scheduling.
-// This goroutine is one of the workers: a single request renders on its
-// already grown stack, without a new goroutine's stack growth.
-func (p *Processor) renderAll(r *renderer, requests []request) []rendered {
-	outputs := make([]rendered, len(requests))
+// per-directory resolvers, which are safe for concurrent use), each into
+// its own element, so the outcome does not depend on scheduling. This
+// goroutine is one of the workers: a single request renders on its already
+// grown stack, without a new goroutine's stack growth.
+func renderAll(r *renderer, requests []RequestRendering) {
 	var next atomic.Int64
 	work := func() {
 		for i := int(next.Add(1) - 1); i < len(requests); i = int(next.Add(1) - 1) {
-			objects, findings := p.renderSafely(r, requests[i])
-			outputs[i] = rendered{req: requests[i], objects: objects, findings: findings}
-			r.done(requests[i].dir)
+			renderSafely(r, &requests[i])
+			r.done(requests[i].req.dir)
 		}
 	}
 	var wg sync.WaitGroup
@@ -165,20 +167,20 @@ func (p *Processor) renderAll(r *renderer, requests []request) []rendered {
 	}
 	work()
 	wg.Wait()
-	return outputs
 }
 
-// reportFindings reports every request's findings, in request order, and
-// whether any is an error.
-func (p *Processor) reportFindings(rl *sdk.ResourceList, outputs []rendered) bool {
-	failed := false
-	for i := range outputs {
-		for _, f := range outputs[i].findings {
-			p.report(rl, &outputs[i].req, f)
-		}
-		failed = failed || outputs[i].findings.HasErrors()
+// reportFindings reports the run's findings and every request's, in
+// request order, and whether any is an error.
+func (p *Processor) reportFindings(rl *sdk.ResourceList, run *Rendering) bool {
+	for _, f := range run.Findings {
+		p.report(rl, nil, f)
 	}
-	return failed
+	for i := range run.Requests {
+		for _, f := range run.Requests[i].Findings {
+			p.report(rl, &run.Requests[i].req, f)
+		}
+	}
+	return run.Failed()
 }
 
 // addToItems adds the rendered objects to the items once every one of them
@@ -186,7 +188,7 @@ func (p *Processor) reportFindings(rl *sdk.ResourceList, outputs []rendered) boo
 // clusterpair-fn rendered (an upsert, found through an index: fleets are
 // large) and never one it did not. Requests among the items are marked
 // local-config.
-func (p *Processor) addToItems(rl *sdk.ResourceList, outputs []rendered) error {
+func (p *Processor) addToItems(rl *sdk.ResourceList, outputs []RequestRendering) error {
 	index := make(map[objectID]int, len(rl.Items))
 	for i, it := range rl.Items {
 		index[idOf(it)] = i
@@ -222,21 +224,19 @@ func (p *Processor) addToItems(rl *sdk.ResourceList, outputs []rendered) error {
 // renderSafely renders one request, turning a panic into an error finding
 // that names the request but carries nothing of the panic value, which could
 // hold decrypted data.
-func (p *Processor) renderSafely(r *renderer, req request) (out []*sdk.KubeObject, fs diag.Findings) {
+func renderSafely(r *renderer, out *RequestRendering) {
 	defer func() {
 		if v := recover(); v != nil {
-			out, fs = nil, diag.Findings{{Severity: diag.Error, Message: "internal error while rendering this request (a bug in clusterpair-fn; the details are withheld because they could contain secrets)"}}
+			out.objects, out.Output = nil, nil
+			out.Findings = diag.Findings{{Severity: diag.Error, Message: "internal error while rendering this request (a bug in clusterpair-fn; the details are withheld because they could contain secrets)"}}
 		}
 	}()
-	return r.render(req)
+	r.render(out)
 }
 
 // report adds a finding to the results and writes it to the log.
 func (p *Processor) report(rl *sdk.ResourceList, req *request, f diag.Finding) {
-	msg := f.Message
-	if f.File != "" {
-		msg = fmt.Sprintf("file %q: %s", f.File, msg)
-	}
+	msg := f.Text()
 	result := &sdk.Result{Message: msg, Severity: sdk.Error}
 	if f.Severity == diag.Warning {
 		result.Severity = sdk.Warning

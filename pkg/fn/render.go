@@ -28,6 +28,8 @@ type renderer struct {
 	// needsFull records that some work needs the full sops library (only
 	// possible in the lean build); the run is then handed over.
 	needsFull atomic.Bool
+	// typed keeps each request's loaded request and typed output (Render).
+	typed bool
 
 	mu        sync.Mutex
 	resolvers map[string]*openResolver
@@ -42,18 +44,19 @@ type openResolver struct {
 	pending int
 }
 
-func newRenderer(root *secrets.Root, budget *secrets.Budget, d secrets.Decryptor, now time.Time, side transform.Side, items sdk.KubeObjects, requests []request) *renderer {
+func newRenderer(root *secrets.Root, budget *secrets.Budget, d secrets.Decryptor, now time.Time, side transform.Side, items sdk.KubeObjects, requests []RequestRendering) *renderer {
 	r := &renderer{root: root, budget: budget, decryptor: d, now: now, side: side, encrypted: map[objectID]*sdk.KubeObject{}, resolvers: map[string]*openResolver{}}
 	for _, it := range items {
 		if _, found, _ := it.NestedSubObject("sops"); found {
 			r.encrypted[idOf(it)] = it
 		}
 	}
-	for _, req := range requests {
-		o := r.resolvers[req.dir]
+	for i := range requests {
+		dir := requests[i].req.dir
+		o := r.resolvers[dir]
 		if o == nil {
 			o = &openResolver{}
-			r.resolvers[req.dir] = o
+			r.resolvers[dir] = o
 		}
 		o.pending++
 	}
@@ -99,49 +102,59 @@ func idOf(o *sdk.KubeObject) objectID {
 }
 
 // render decodes, defaults, validates, resolves, renders and (when asked)
-// encrypts one request, returning the KRM objects of the selected side.
-func (r *renderer) render(req request) ([]*sdk.KubeObject, diag.Findings) {
+// encrypts one request into out: the KRM objects of the selected side and
+// the findings, plus, when the renderer is typed, the loaded request and
+// the typed output.
+func (r *renderer) render(out *RequestRendering) {
+	req := out.req
 	cpr, fs := v1alpha1.Load([]byte(req.object.String()))
+	if r.typed {
+		out.Loaded = cpr
+	}
+	out.Findings = fs
 	if fs.HasErrors() {
-		return nil, fs
+		return
 	}
 	side, f := r.sideFor(cpr)
 	if f != nil {
-		fs.Add(*f)
-		return nil, fs
+		out.Findings.Add(*f)
+		return
 	}
 	view, _ := cpr.Side(side) // sideFor chose a side the request has
 	output, outField := view.Output, view.OutputField
 	if f := plaintextGuard(req, output, outField); f != nil {
-		fs.Add(*f)
-		return nil, fs
+		out.Findings.Add(*f)
+		return
 	}
 
 	// The locator opened this directory already and named the annotation
 	// if it could not; it can only fail here if it changed since.
 	res, err := r.resolver(req.dir)
 	if err != nil {
-		fs.Errorf("", "the request's directory %q (inside %s) cannot be opened: %s", req.dir, r.root.Dir(), err)
-		return nil, fs
+		out.Findings.Errorf("", "the request's directory %q (inside %s) cannot be opened: %s", req.dir, r.root.Dir(), err)
+		return
 	}
 	in, sfs := resolveSecrets(res, cpr, view, &r.needsFull)
 	addRootHint(sfs, req)
 	in.Now = r.now
-	fs.Add(sfs...)
-	if fs.HasErrors() {
-		return nil, fs
+	out.Findings.Add(sfs...)
+	if out.Findings.HasErrors() {
+		return
 	}
-	out, tfs := transform.RenderSide(cpr, side, in)
-	fs.Add(tfs...)
-	if fs.HasErrors() {
-		return nil, fs
+	rendered, tfs := transform.RenderSide(cpr, side, in)
+	out.Findings.Add(tfs...)
+	if out.Findings.HasErrors() {
+		return
 	}
-	objects, efs := r.emit(req, res, out, output, outField)
-	fs.Add(efs...)
-	if fs.HasErrors() {
-		return nil, fs
+	objects, efs := r.emit(req, res, rendered, output, outField)
+	out.Findings.Add(efs...)
+	if out.Findings.HasErrors() {
+		return
 	}
-	return objects, fs
+	out.objects = objects
+	if r.typed {
+		out.Output = rendered
+	}
 }
 
 // sideFor picks the side to render: the processor's, or source when the

@@ -126,16 +126,17 @@ func countRequests(rl *sdk.ResourceList) int {
 	return n
 }
 
-// duplicates returns every request whose namespace/name another request has
-// (requests are sorted, so equal identities are adjacent).
-func duplicates(requests []request) []request {
-	var out []request
+// duplicates returns the index of every request whose namespace/name
+// another request has (requests are sorted, so equal identities are
+// adjacent).
+func duplicates(requests []request) []int {
+	var out []int
 	for i := range requests {
 		same := func(j int) bool {
 			return j >= 0 && j < len(requests) && requests[j].namespace() == requests[i].namespace() && requests[j].name() == requests[i].name()
 		}
 		if same(i-1) || same(i+1) {
-			out = append(out, requests[i])
+			out = append(out, i)
 		}
 	}
 	return out
