@@ -248,7 +248,9 @@ func TestNewRefusesBadReverseFlags(t *testing.T) {
 		{name: "invalid reverse server", modify: func(o *Options) { o.Reverse.Server = "ftp://api" }, want: "--reverse-server (spec.reverse.kubeconfig.server)", findings: true},
 		{name: "the same context both ways", modify: func(o *Options) { o.Reverse.Context = "west" }, want: `--reverse-kubeconfig: context "west" of ` + f.kubeconfig + " is the one --kubeconfig uses"},
 		{name: "the same token both ways", modify: func(o *Options) { o.Reverse.TokenFile = o.TokenFile }, want: "the same token as --token-file/--token-env"},
-		{name: "sync-dr takes no reverse storage", modify: func(o *Options) { o.Mode, o.PXEndpoint, o.TokenFile, o.ObjectStore = "sync-dr", "", "", ObjectStoreOptions{} },
+		{name: "sync-dr takes no reverse storage", modify: func(o *Options) {
+			o.Mode, o.PXEndpoint, o.TokenFile, o.ObjectStore = "sync-dr", "", "", ObjectStoreOptions{}
+		},
 			want: "it takes no --reverse-px-endpoint, --reverse-token-file or --reverse-token-env"},
 		{name: "kpt takes no reverse pair", modify: func(o *Options) { o.Layout = LayoutKpt }, want: "--reverse-kubeconfig is for --layout kustomize or flux"},
 	}
