@@ -70,9 +70,10 @@ type Options struct {
 	// credentials into ObjectStoreFile.
 	ObjectStore ObjectStoreOptions
 
-	// Stdin is read for TokenFile "-".
+	// Stdin is read for the one file flag that is "-" (TokenFile, say).
 	Stdin io.Reader
-	// Getenv reads TokenEnv and SOPS_CONFIG; nil means os.Getenv.
+	// Getenv reads TokenEnv, the other *Env variables and SOPS_CONFIG; nil
+	// means os.Getenv.
 	Getenv func(string) string
 	// Now is the time certificates are checked against; nil means time.Now.
 	Now func() time.Time
