@@ -82,7 +82,7 @@ func printNewResult(out, errOut io.Writer, res *author.Result) {
 		case author.KustomizationFile:
 			fmt.Fprintf(&b, "  %-28s generators: [%s]\n", f.Name, author.RequestFile)
 		case author.KptfileFile, author.KrmignoreFile, author.RenderScriptFile:
-			fmt.Fprintf(&b, "  %-28s %s\n", f.Name, layoutFileRole(f.Name))
+			fmt.Fprintf(&b, "  %-28s %s\n", f.Name, layoutFileRole(f.Name, res.Reverse != nil))
 		default:
 			from := "explicit recipients"
 			if f.SOPSConfig != "" {
@@ -103,13 +103,17 @@ func printNewResult(out, errOut io.Writer, res *author.Result) {
 	}
 }
 
-// layoutFileRole says what a file of the kpt or flux layout is for.
-func layoutFileRole(name string) string {
+// layoutFileRole says what a file of the kpt or flux layout is for;
+// reverse is whether the pair has a reverse side.
+func layoutFileRole(name string, reverse bool) string {
 	switch name {
 	case author.KptfileFile:
 		return "kpt pipeline: exec clusterpair-fn"
 	case author.KrmignoreFile:
 		return "keeps " + author.SecretsDir + "/ out of kpt's view"
+	}
+	if reverse {
+		return "CI: renders " + author.RenderedDir + "/source/ and " + author.RenderedDir + "/destination/ for Flux"
 	}
 	return "CI: renders " + author.RenderedFile + " for Flux"
 }

@@ -60,6 +60,10 @@ func TestNewBidirectionalWithObjectStore(t *testing.T) {
 			t.Errorf("new wrote %d files, want 7", len(entries))
 		}
 	}
+	out, _, err := execute(t, "", append(args, "--layout", "flux", "--dir", filepath.Join(t.TempDir(), "flux"), "--dry-run")...)
+	if err != nil || !strings.Contains(out, "render.sh                    CI: renders rendered/source/ and rendered/destination/ for Flux") {
+		t.Errorf("new --layout flux --dry-run: %v\n%s", err, out)
+	}
 	req, err := os.ReadFile(filepath.Join(dir, "clusterpair.yaml"))
 	if err != nil {
 		t.Fatal(err)
