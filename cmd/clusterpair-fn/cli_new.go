@@ -28,6 +28,21 @@ type newFlags struct {
 	// TokenDuration are the flags of --service-account.
 	ServiceAccount, ServiceAccountNamespace, ClusterRole string
 	TokenDuration                                        time.Duration
+	// Reverse* are the --reverse-* flags: the reverse pair, applied to the
+	// destination cluster, that points back at the source.
+	ReverseKubeconfig, ReverseContext, ReverseServer, ReversePXEndpoint string
+	ReverseTokenFile, ReverseTokenEnv                                   string
+	// ObjectStore, Bucket and the provider flags describe spec.objectStore.
+	ObjectStore, Bucket                                       string
+	ObjectStoreEncryptionKeyFile, ObjectStoreEncryptionKeyEnv string
+	S3Endpoint, S3Region, S3StorageClass, S3SSE               string
+	S3DisableSSL                                              bool
+	S3AccessKeyIDFile, S3AccessKeyIDEnv                       string
+	S3SecretAccessKeyFile, S3SecretAccessKeyEnv               string
+	AzureAccountName, AzureEnvironment, AzureResourceGroup    string
+	AzureAccountKeyFile, AzureAccountKeyEnv                   string
+	GoogleProjectID                                           string
+	GoogleAccountKeyFile, GoogleAccountKeyEnv                 string
 }
 
 // Defaults of --service-account's flags (author.DefaultServiceAccountNamespace
@@ -55,6 +70,43 @@ reuses everything; --force rotates: the Secret is deleted (every token issued
 from it stops authenticating) and created anew. With --service-account,
 --dry-run prints the objects and neither contacts the cluster nor writes
 anything.`
+
+// reverseHelp and objectStoreHelp are appended to new's long help.
+const reverseHelp = `
+
+Bidirectional pairs (storkctl create clusterpair's two directions, in one
+request): --reverse-kubeconfig FILE (with --reverse-context and
+--reverse-server) reaches the source cluster from the destination, and
+--reverse-px-endpoint with --reverse-token-file or --reverse-token-env are
+the source cluster's Portworx endpoint and pairing token. They are read,
+reduced to one context, inlined, checked and encrypted exactly like the
+forward flags, into source-kubeconfig.yaml and source-token.enc
+(spec.reverse). Both sides are rendered in memory before anything is
+written; each cluster's render then chooses its side with
+CLUSTERPAIR_SIDE=source|destination. --layout flux commits each side under
+rendered/SIDE/; --layout kpt takes no reverse pair. --service-account
+applies to the destination's kubeconfig only.`
+
+const objectStoreHelp = `
+
+Object store (spec.objectStore, a Secret and BackupLocation on both
+clusters): --object-store s3|azure|google and --bucket (an Azure blob
+container), with the provider's settings:
+
+  s3      --s3-region, --s3-endpoint HOST[:PORT], --s3-disable-ssl,
+          --s3-storage-class, --s3-sse; --s3-access-key-id-file|-env and
+          --s3-secret-access-key-file|-env
+  azure   --azure-account-name, --azure-environment, --azure-resource-group;
+          --azure-account-key-file|-env
+  google  --google-project-id; --google-account-key-file|-env (the
+          service-account JSON key)
+
+and optionally --object-store-encryption-key-file|-env. Every credential is
+given like the token: --X-file FILE (read in place, "-" reads stdin) or
+--X-env VAR (the variable's name, never its value). All of them are written
+into one SOPS-encrypted file, objectstore.yaml (keys s3.accessKeyID,
+s3.secretAccessKey, azure.accountKey, google.accountKey, encryptionKey),
+that the request references with file and key. No credential is printed.`
 
 // newNewShell returns the `new` command with its help, arguments and flags
 // bound to o, and no RunE.
@@ -94,7 +146,7 @@ port: 9001 (the Portworx API port) for a bare host or address, 80 or 443 for
 a URL. The token comes from --token-file (read in place; "-" reads stdin) or
 from the environment variable --token-env names.
 
-Then: clusterpair-fn check --live DIR, and commit the directory.` + serviceAccountHelp,
+Then: clusterpair-fn check --live DIR, and commit the directory.` + serviceAccountHelp + reverseHelp + objectStoreHelp,
 		Example: `  clusterpair-fn new dr-west -n app --kubeconfig ~/.kube/config --context west \
       --px-endpoint px-api.west.example.com:9001 \
       --token-file <(kubectl --context west -n portworx exec ds/portworx -c portworx -- \
@@ -130,6 +182,44 @@ Then: clusterpair-fn check --live DIR, and commit the directory.` + serviceAccou
 	f.StringVar(&o.ClusterRole, "cluster-role", defaultClusterRole, "ClusterRole to bind --service-account to")
 	f.DurationVar(&o.TokenDuration, "token-duration", 0, "issue a TokenRequest token of this lifetime (e.g. 8760h) instead of a non-expiring Secret token")
 	addKeyPolicyFlag(f, &o.AllowKeyEndpoints)
+	addReverseFlags(cmd, o)
+	addObjectStoreFlags(cmd, o)
 	_ = cmd.MarkFlagRequired("namespace")
 	return cmd
+}
+
+// addReverseFlags adds the --reverse-* flags, the forward flags' twins.
+func addReverseFlags(cmd *cobra.Command, o *newFlags) {
+	f := cmd.Flags()
+	f.StringVar(&o.ReverseKubeconfig, "reverse-kubeconfig", "", "kubeconfig that reaches the source cluster, for the reverse pair applied to the destination (spec.reverse; no default)")
+	f.StringVar(&o.ReverseContext, "reverse-context", "", "context of --reverse-kubeconfig to use (default: its current-context)")
+	f.StringVar(&o.ReverseServer, "reverse-server", "", "source API server URL reachable from the destination cluster, written as spec.reverse.kubeconfig.server")
+	f.StringVar(&o.ReversePXEndpoint, "reverse-px-endpoint", "", "source cluster's Portworx API endpoint: HOST[:PORT] or http(s)://HOST[:PORT] (required with --reverse-kubeconfig unless --mode sync-dr)")
+	f.StringVar(&o.ReverseTokenFile, "reverse-token-file", "", `file holding the source cluster's pairing token ("-": stdin)`)
+	f.StringVar(&o.ReverseTokenEnv, "reverse-token-env", "", "environment variable holding the source cluster's pairing token")
+}
+
+// addObjectStoreFlags adds --object-store, --bucket and the provider flags.
+func addObjectStoreFlags(cmd *cobra.Command, o *newFlags) {
+	f := cmd.Flags()
+	f.StringVar(&o.ObjectStore, "object-store", "", "object store provider for spec.objectStore: s3, azure or google")
+	f.StringVar(&o.Bucket, "bucket", "", "object store bucket (s3, google) or blob container (azure)")
+	secret := func(file, env *string, name, what string) {
+		f.StringVar(file, name+"-file", "", "file holding "+what+` ("-": stdin)`)
+		f.StringVar(env, name+"-env", "", "environment variable holding "+what)
+	}
+	secret(&o.ObjectStoreEncryptionKeyFile, &o.ObjectStoreEncryptionKeyEnv, "object-store-encryption-key", "the key Portworx encrypts the object store's data with (optional)")
+	f.StringVar(&o.S3Endpoint, "s3-endpoint", "", "S3 API endpoint, HOST[:PORT] (default s3.amazonaws.com)")
+	f.StringVar(&o.S3Region, "s3-region", "", "S3 region (default us-east-1)")
+	f.BoolVar(&o.S3DisableSSL, "s3-disable-ssl", false, "talk plain HTTP to --s3-endpoint")
+	f.StringVar(&o.S3StorageClass, "s3-storage-class", "", "S3 storage class of the objects written, e.g. STANDARD_IA")
+	f.StringVar(&o.S3SSE, "s3-sse", "", "S3 server-side encryption: AES256 or aws:kms")
+	secret(&o.S3AccessKeyIDFile, &o.S3AccessKeyIDEnv, "s3-access-key-id", "the S3 access key ID")
+	secret(&o.S3SecretAccessKeyFile, &o.S3SecretAccessKeyEnv, "s3-secret-access-key", "the S3 secret access key")
+	f.StringVar(&o.AzureAccountName, "azure-account-name", "", "Azure storage account name")
+	f.StringVar(&o.AzureEnvironment, "azure-environment", "", "Azure cloud: AzurePublicCloud (default), AzureUSGovernmentCloud, AzureChinaCloud or AzureGermanCloud")
+	f.StringVar(&o.AzureResourceGroup, "azure-resource-group", "", "resource group of the Azure storage account")
+	secret(&o.AzureAccountKeyFile, &o.AzureAccountKeyEnv, "azure-account-key", "the Azure storage account key")
+	f.StringVar(&o.GoogleProjectID, "google-project-id", "", "Google Cloud project of the bucket")
+	secret(&o.GoogleAccountKeyFile, &o.GoogleAccountKeyEnv, "google-account-key", "the Google service-account JSON key")
 }

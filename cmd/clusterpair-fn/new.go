@@ -42,6 +42,20 @@ func newNewCommand() *cobra.Command {
 			SOPSConfig: f.SOPSConfig, Force: f.Force, Stdin: cmd.InOrStdin(),
 			Layout: f.Layout, OutputAge: f.OutputAge, DryRun: f.DryRun,
 			KeyPolicy: policy, ServiceAccount: sa,
+			Reverse: author.SideOptions{
+				Kubeconfig: f.ReverseKubeconfig, Context: f.ReverseContext, Server: f.ReverseServer,
+				PXEndpoint: f.ReversePXEndpoint, TokenFile: f.ReverseTokenFile, TokenEnv: f.ReverseTokenEnv,
+			},
+			ObjectStore: author.ObjectStoreOptions{
+				Provider: f.ObjectStore, Bucket: f.Bucket,
+				EncryptionKeyFile: f.ObjectStoreEncryptionKeyFile, EncryptionKeyEnv: f.ObjectStoreEncryptionKeyEnv,
+				S3Endpoint: f.S3Endpoint, S3Region: f.S3Region, S3DisableSSL: f.S3DisableSSL, S3StorageClass: f.S3StorageClass, S3SSE: f.S3SSE,
+				S3AccessKeyIDFile: f.S3AccessKeyIDFile, S3AccessKeyIDEnv: f.S3AccessKeyIDEnv,
+				S3SecretAccessKeyFile: f.S3SecretAccessKeyFile, S3SecretAccessKeyEnv: f.S3SecretAccessKeyEnv,
+				AzureAccountName: f.AzureAccountName, AzureEnvironment: f.AzureEnvironment, AzureResourceGroup: f.AzureResourceGroup,
+				AzureAccountKeyFile: f.AzureAccountKeyFile, AzureAccountKeyEnv: f.AzureAccountKeyEnv,
+				GoogleProjectID: f.GoogleProjectID, GoogleAccountKeyFile: f.GoogleAccountKeyFile, GoogleAccountKeyEnv: f.GoogleAccountKeyEnv,
+			},
 		})
 		if err != nil {
 			return err
@@ -68,7 +82,7 @@ func printNewResult(out, errOut io.Writer, res *author.Result) {
 		case author.KustomizationFile:
 			fmt.Fprintf(&b, "  %-28s generators: [%s]\n", f.Name, author.RequestFile)
 		case author.KptfileFile, author.KrmignoreFile, author.RenderScriptFile:
-			fmt.Fprintf(&b, "  %-28s %s\n", f.Name, layoutFileRole(f.Name))
+			fmt.Fprintf(&b, "  %-28s %s\n", f.Name, layoutFileRole(f.Name, res.Reverse != nil))
 		default:
 			from := "explicit recipients"
 			if f.SOPSConfig != "" {
@@ -79,6 +93,9 @@ func printNewResult(out, errOut io.Writer, res *author.Result) {
 	}
 	printServiceAccountResult(&b, res.ServiceAccount)
 	fmt.Fprintf(&b, "Kubeconfig: context %q only (cluster %q at %s, user %q: %s).\n", res.Context, res.Cluster, res.Server, res.User, res.Auth)
+	if r := res.Reverse; r != nil {
+		fmt.Fprintf(&b, "Reverse kubeconfig: context %q only (cluster %q at %s, user %q: %s).\n", r.Context, r.Cluster, r.Server, r.User, r.Auth)
+	}
 	fmt.Fprintf(&b, "Next: clusterpair-fn check --live %s\n", res.Dir)
 	_, _ = io.WriteString(out, b.String())
 	for _, w := range res.Warnings {
@@ -86,13 +103,17 @@ func printNewResult(out, errOut io.Writer, res *author.Result) {
 	}
 }
 
-// layoutFileRole says what a file of the kpt or flux layout is for.
-func layoutFileRole(name string) string {
+// layoutFileRole says what a file of the kpt or flux layout is for;
+// reverse is whether the pair has a reverse side.
+func layoutFileRole(name string, reverse bool) string {
 	switch name {
 	case author.KptfileFile:
 		return "kpt pipeline: exec clusterpair-fn"
 	case author.KrmignoreFile:
 		return "keeps " + author.SecretsDir + "/ out of kpt's view"
+	}
+	if reverse {
+		return "CI: renders " + author.RenderedDir + "/source/ and " + author.RenderedDir + "/destination/ for Flux"
 	}
 	return "CI: renders " + author.RenderedFile + " for Flux"
 }

@@ -3,7 +3,9 @@
 // kubeconfig minified to one context and flattened (certificates inlined,
 // LocationOfOrigin and extensions dropped) and SOPS-encrypted, the
 // SOPS-encrypted token, and a kustomization that runs clusterpair-fn as a
-// generator.
+// generator. With a reverse pair (Options.Reverse) the source cluster's
+// kubeconfig and token are written the same way, and an object store's
+// credentials (Options.ObjectStore) go into one SOPS-encrypted YAML file.
 //
 // Everything is checked before anything is written: the request is decoded,
 // defaulted, validated and rendered in memory exactly as the function will

@@ -33,24 +33,26 @@ type kubeconfig struct {
 // against the file, as kubectl does), keeps only contextName (or the
 // current-context) with its cluster and user, inlines the certificate and
 // key files and a tokenFile, and drops LocationOfOrigin, extensions and
-// preferences. Errors name the file and context, never a credential.
-func loadKubeconfig(path, contextName string) (*kubeconfig, error) {
+// preferences. Errors name the file, the context and the side's flags
+// (flag("kubeconfig"): --kubeconfig or --reverse-kubeconfig), never a
+// credential.
+func loadKubeconfig(path, contextName string, flag func(string) string) (*kubeconfig, error) {
 	cfg, err := (&clientcmd.ClientConfigLoadingRules{ExplicitPath: path}).Load()
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("--kubeconfig %s: no such file", path)
+			return nil, fmt.Errorf("%s %s: no such file", flag("kubeconfig"), path)
 		}
-		return nil, fmt.Errorf("--kubeconfig %s is not a valid kubeconfig: %s", path, diag.ScrubParserError(err))
+		return nil, fmt.Errorf("%s %s is not a valid kubeconfig: %s", flag("kubeconfig"), path, diag.ScrubParserError(err))
 	}
 	if contextName == "" {
 		if cfg.CurrentContext == "" {
-			return nil, fmt.Errorf("--kubeconfig %s has no current-context: choose one with --context (it has %s)", path, diag.QuotedNames(cfg.Contexts, "no contexts"))
+			return nil, fmt.Errorf("%s %s has no current-context: choose one with %s (it has %s)", flag("kubeconfig"), path, flag("context"), diag.QuotedNames(cfg.Contexts, "no contexts"))
 		}
 		contextName = cfg.CurrentContext
 	}
 	kctx, ok := cfg.Contexts[contextName]
 	if !ok {
-		return nil, fmt.Errorf("--context %q is not in %s (it has %s)", contextName, path, diag.QuotedNames(cfg.Contexts, "no contexts"))
+		return nil, fmt.Errorf("%s %q is not in %s (it has %s)", flag("context"), contextName, path, diag.QuotedNames(cfg.Contexts, "no contexts"))
 	}
 	if kctx.Cluster == "" || kctx.AuthInfo == "" {
 		return nil, fmt.Errorf("context %q of %s must name both a cluster and a user", contextName, path)
@@ -151,35 +153,40 @@ func unencryptedCredentials(encrypted []byte) ([]string, error) {
 		return nil, fmt.Errorf("the encrypted kubeconfig does not parse: %s", diag.ScrubParserError(err))
 	}
 	var out []string
-	var walk func(path string, v any)
-	walk = func(path string, v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			keys := make([]string, 0, len(x))
-			for k := range x {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				walk(path+"."+k, x[k])
-			}
-		case []any:
-			for i, c := range x {
-				walk(fmt.Sprintf("%s[%d]", path, i), c)
-			}
-		case nil:
-		case string:
-			if !strings.HasPrefix(x, "ENC[") {
-				out = append(out, path)
-			}
-		default: // a number or bool left as is
-			out = append(out, path)
-		}
-	}
 	for i, u := range doc.Users {
-		walk(fmt.Sprintf("users[%d].user", i), u.User)
+		out = append(out, unencryptedValues(fmt.Sprintf("users[%d].user", i), u.User)...)
 	}
 	return out, nil
+}
+
+// unencryptedValues returns the paths of the values under v (at path) that
+// sops left readable: every string that is not ENC[...], every number and
+// bool.
+func unencryptedValues(path string, v any) []string {
+	var out []string
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			out = append(out, unencryptedValues(path+"."+k, x[k])...)
+		}
+	case []any:
+		for i, c := range x {
+			out = append(out, unencryptedValues(fmt.Sprintf("%s[%d]", path, i), c)...)
+		}
+	case nil:
+	case string:
+		if !strings.HasPrefix(x, "ENC[") {
+			out = append(out, path)
+		}
+	default: // a number or bool left as is
+		out = append(out, path)
+	}
+	return out
 }
 
 // safePathError reports a file error by its path and cause.

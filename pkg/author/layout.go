@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
 )
 
 // Layouts of the pair directory New writes (--layout).
@@ -38,7 +40,17 @@ const (
 	RenderScriptFile = "render.sh"
 	// RenderedFile is where the flux layout's encrypted output is committed.
 	RenderedFile = "rendered/clusterpair.yaml"
+	// RenderedDir holds, with a reverse pair, each side's encrypted output
+	// of the flux layout in a directory of its own (SIDE/clusterpair.yaml),
+	// for each cluster's Flux Kustomization.
+	RenderedDir = "rendered"
 )
+
+// renderedFile is where the flux layout commits the output of a side of a
+// bidirectional request.
+func renderedFile(side v1alpha1.Side) string {
+	return path.Join(RenderedDir, string(side), RequestFile)
+}
 
 // layout says where a layout puts the inputs and what else it writes.
 type layout string
@@ -74,8 +86,9 @@ func (l layout) outputFile() string {
 }
 
 // extraFiles are the public files of the layout besides the request and
-// the inputs, in the order they are listed.
-func (l layout) extraFiles(name string) []outFile {
+// the inputs, in the order they are listed; reverse is whether the request
+// has a reverse pair.
+func (l layout) extraFiles(name string, reverse bool) []outFile {
 	switch l {
 	case LayoutKpt:
 		return []outFile{
@@ -83,18 +96,19 @@ func (l layout) extraFiles(name string) []outFile {
 			{name: KrmignoreFile, data: []byte("# SOPS-encrypted inputs are not KRM objects (their apiVersion and kind are\n# ciphertext): keep them out of kpt's view. The function reads them itself.\n" + SecretsDir + "/\n")},
 		}
 	case LayoutFlux:
-		return []outFile{{name: KustomizationFile, data: kustomizationYAML()}, {name: RenderScriptFile, data: renderScript()}}
+		script := renderScript()
+		if reverse {
+			script = renderBothSidesScript()
+		}
+		return []outFile{{name: KustomizationFile, data: kustomizationYAML()}, {name: RenderScriptFile, data: script}}
 	}
 	return []outFile{{name: KustomizationFile, data: kustomizationYAML()}}
 }
 
-// names are every file the layout writes.
-func (l layout) names(name string, token bool) []string {
-	out := []string{RequestFile, l.input(KubeconfigFile)}
-	if token {
-		out = append(out, l.input(TokenFile))
-	}
-	for _, f := range l.extraFiles(name) {
+// names are every file the layout writes, given the encrypted inputs.
+func (l layout) names(name string, inputs []string, reverse bool) []string {
+	out := append([]string{RequestFile}, inputs...)
+	for _, f := range l.extraFiles(name, reverse) {
 		out = append(out, f.name)
 	}
 	return out
@@ -136,6 +150,31 @@ trap - EXIT
 `)
 }
 
+// renderBothSidesScript is renderScript for a bidirectional request: each
+// side is rendered into its own directory.
+func renderBothSidesScript() []byte {
+	return []byte(`#!/usr/bin/env bash
+# Re-renders the encrypted ClusterPairs Flux applies, one per cluster: run it
+# in CI on every change to this directory, with the renderer's key in
+# SOPS_AGE_KEY or SOPS_AGE_KEY_FILE, and commit ` + RenderedDir + `/ if it changed.
+# The source cluster's Flux Kustomization applies ` + path.Dir(renderedFile(v1alpha1.SideSource)) + `/, the
+# destination cluster's ` + path.Dir(renderedFile(v1alpha1.SideDestination)) + `/. Unchanged inputs keep the
+# committed ciphertext byte for byte.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+for side in ` + string(v1alpha1.SideSource) + ` ` + string(v1alpha1.SideDestination) + `; do
+  out="$here/` + RenderedDir + `/$side/` + RequestFile + `"
+  mkdir -p "$(dirname "$out")"
+  tmp=$(mktemp "$(dirname "$out")/.clusterpair.XXXXXX")
+  trap 'rm -f "$tmp"' EXIT
+  CLUSTERPAIR_SIDE=$side clusterpair-fn build "$here" > "$tmp"
+  grep -q '^sops:' "$tmp" || { echo "render.sh: the $side output is not encrypted; refusing to write it" >&2; exit 1; }
+  mv "$tmp" "$out"
+  trap - EXIT
+done
+`)
+}
+
 // writeLayout writes files, some of them in subdirectories of dir, after
 // checking every target: each directory's files are written all or
 // nothing (writeFiles), dir itself last so that the request never names an
@@ -174,7 +213,17 @@ func (o Options) layout(f *requestFields) (layout, error) {
 		return "", err
 	}
 	f.kubeconfigFile, f.tokenFile = l.input(KubeconfigFile), l.input(TokenFile)
+	f.objectStoreFile = l.input(ObjectStoreFile)
 	f.outputFile = l.outputFile()
+	if r := f.reverse; r != nil {
+		if l == LayoutKpt {
+			return "", fmt.Errorf("--reverse-kubeconfig is for --layout kustomize or flux: kpt fn render writes one rendering back into the package, and a bidirectional request renders one per cluster")
+		}
+		r.kubeconfigFile, r.tokenFile = l.input(ReverseKubeconfigFile), l.input(ReverseTokenFile)
+		if l == LayoutFlux {
+			f.outputFile, r.outputFile = renderedFile(v1alpha1.SideSource), renderedFile(v1alpha1.SideDestination)
+		}
+	}
 	if !l.encryptsOutput() {
 		if len(o.OutputAge) > 0 {
 			return "", fmt.Errorf("--output-age is for --layout kpt or flux (the kustomize layout renders to stdout)")

@@ -2,19 +2,17 @@ package author
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/transform"
 )
 
 // maxTokenSize bounds a token read from a file or stdin.
@@ -63,10 +61,19 @@ type Options struct {
 	// DryRun does everything but write: the Result lists what would be
 	// written.
 	DryRun bool
+	// Reverse, when any of it is set, adds spec.reverse: the pair the
+	// destination cluster gets, pointing back at the source cluster (the
+	// --reverse-* flags). Its kubeconfig and token are read, checked and
+	// written exactly like the forward ones.
+	Reverse SideOptions
+	// ObjectStore, with a Provider, adds spec.objectStore and writes its
+	// credentials into ObjectStoreFile.
+	ObjectStore ObjectStoreOptions
 
-	// Stdin is read for TokenFile "-".
+	// Stdin is read for the one file flag that is "-" (TokenFile, say).
 	Stdin io.Reader
-	// Getenv reads TokenEnv and SOPS_CONFIG; nil means os.Getenv.
+	// Getenv reads TokenEnv, the other *Env variables and SOPS_CONFIG; nil
+	// means os.Getenv.
 	Getenv func(string) string
 	// Now is the time certificates are checked against; nil means time.Now.
 	Now func() time.Time
@@ -101,6 +108,15 @@ type Result struct {
 	Warnings diag.Findings
 	// ServiceAccount says what --service-account did; nil without it.
 	ServiceAccount *ServiceAccountResult
+	// Reverse describes the reverse pair's kubeconfig; nil without one.
+	Reverse *KubeconfigResult
+}
+
+// KubeconfigResult describes a kubeconfig New kept: the context, cluster
+// and user names, the server (scheme, host and port only) and how the user
+// authenticates (no credential).
+type KubeconfigResult struct {
+	Context, Cluster, User, Server, Auth string
 }
 
 // FindingsError is the error New returns when the pair would not render:
@@ -132,17 +148,7 @@ func Describe(f diag.Finding) string {
 
 // flagFor names the flag a request field comes from.
 func flagFor(field string) string {
-	for _, m := range []struct{ prefix, flag string }{
-		{"metadata.name", "NAME"},
-		{"metadata.namespace", "--namespace"},
-		{"spec.destination.kubeconfig.server", "--server"},
-		{"spec.destination.kubeconfig.context", "--context"},
-		{"spec.destination.kubeconfig", "--kubeconfig"},
-		{"spec.storage.token", "--token-file/--token-env"},
-		{"spec.storage", "--px-endpoint"},
-		{"spec.mode", "--mode"},
-		{"spec.rancher", "--project-mappings"},
-	} {
+	for _, m := range flagFields() {
 		if field == m.prefix || strings.HasPrefix(field, m.prefix+".") {
 			return m.flag
 		}
@@ -150,8 +156,32 @@ func flagFor(field string) string {
 	return ""
 }
 
+// flagField is a request field (and the fields under it) and its flag.
+type flagField struct{ prefix, flag string }
+
+// flagFields lists the request fields New writes with their flags, the
+// more specific first. The fields of each side come from v1alpha1's Side.
+func flagFields() []flagField {
+	out := []flagField{{"metadata.name", "NAME"}, {"metadata.namespace", "--namespace"}}
+	both := &v1alpha1.ClusterPairRequest{Spec: v1alpha1.ClusterPairRequestSpec{Reverse: &v1alpha1.Reverse{}}}
+	for _, side := range []v1alpha1.Side{v1alpha1.SideSource, v1alpha1.SideDestination} {
+		view, _ := both.Side(side)
+		in := &sideInput{side: side}
+		out = append(out,
+			flagField{view.KubeconfigField + ".server", in.flag("server")},
+			flagField{view.KubeconfigField + ".context", in.flag("context")},
+			flagField{view.KubeconfigField, in.flag("kubeconfig")},
+			flagField{view.StorageField + ".token", in.flag("token-file") + "/" + in.flag("token-env")},
+			flagField{view.StorageField, in.flag("px-endpoint")},
+		)
+	}
+	out = append(out, flagField{"spec.mode", "--mode"}, flagField{"spec.rancher", "--project-mappings"})
+	return append(out, objectStoreFlagFields()...)
+}
+
 // New checks the options, renders the pair in memory exactly as the
-// function will, and only then encrypts the kubeconfig and token and writes
+// function will (both sides of a bidirectional request), and only then
+// encrypts the kubeconfigs, tokens and object store credentials and writes
 // the pair directory. On any error nothing is written.
 func New(opts Options) (*Result, error) {
 	getenv := opts.Getenv
@@ -162,7 +192,7 @@ func New(opts Options) (*Result, error) {
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	fields, err := opts.fields()
+	fields, sides, err := opts.fields()
 	if err != nil {
 		return nil, err
 	}
@@ -174,63 +204,84 @@ func New(opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkLayoutTargets(dir, lay.names(opts.Name, fields.ip != ""), opts.Force); err != nil {
+	if err := checkLayoutTargets(dir, lay.names(opts.Name, fields.encryptedFiles(), fields.reverse != nil), opts.Force); err != nil {
 		return nil, err
 	}
 
-	kc, err := loadKubeconfig(opts.Kubeconfig, opts.Context)
-	if err != nil {
+	for _, s := range sides {
+		if err := s.load(opts, getenv); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkDistinct(sides); err != nil {
 		return nil, err
 	}
-	var token []byte
-	if fields.ip != "" {
-		if token, err = opts.readToken(getenv); err != nil {
+	store := fields.objectStore
+	if store != nil {
+		if err := store.read(opts, getenv); err != nil {
 			return nil, err
 		}
 	}
 	request := requestYAML(fields)
+	renderAll := func() (diag.Findings, error) { return render(request, sides, store.secrets(), now()) }
+	src := sides[0]
 	var saResult *ServiceAccountResult
 	if opts.ServiceAccount.enabled() {
-		if kc, saResult, err = opts.swapInServiceAccount(kc, request, token, now()); err != nil {
+		check := func() error { _, err := renderAll(); return err }
+		if src.kc, saResult, err = opts.swapInServiceAccount(src.kc, check); err != nil {
 			return nil, err
 		}
 	}
-	warnings, err := render(request, kc.data, token, now())
+	warnings, err := renderAll()
 	if err != nil {
 		return nil, err
 	}
 
 	enc := secrets.FileEncryptOptions{Age: opts.Age, PGP: opts.PGP, ConfigFile: opts.SOPSConfig, Getenv: getenv, Policy: opts.KeyPolicy}
-	kcEnc, err := secrets.EncryptFile(kc.data, filepath.Join(dir, filepath.FromSlash(lay.input(KubeconfigFile))), enc)
-	if err != nil {
-		return nil, fmt.Errorf("encrypting %s: %w", KubeconfigFile, err)
-	}
-	leaks, err := unencryptedCredentials(kcEnc.Data)
-	if err != nil {
-		return nil, err
-	}
-	if len(leaks) > 0 {
-		return nil, fmt.Errorf("the sops creation rule for %s (%s) would leave credentials readable (%s): its encrypted_regex or unencrypted_regex is probably meant for Kubernetes Secrets. Add an earlier creation rule matching this path that encrypts everything, or point --sops-config at such a configuration; nothing was written",
-			KubeconfigFile, describeConfig(kcEnc.ConfigFile), strings.Join(leaks, ", "))
-	}
-	files := []outFile{{name: RequestFile, data: request}, {name: lay.input(KubeconfigFile), data: kcEnc.Data}}
+	files := []outFile{{name: RequestFile, data: request}}
 	result := &Result{
-		Dir: dir, Context: kc.context, Cluster: kc.cluster, User: kc.user, Server: kc.server, Auth: kc.auth, Warnings: warnings,
+		Dir: dir, Context: src.kc.context, Cluster: src.kc.cluster, User: src.kc.user, Server: src.kc.server, Auth: src.kc.auth, Warnings: warnings,
 		ServiceAccount: saResult,
-		Files:          []File{{Name: RequestFile}, {Name: lay.input(KubeconfigFile), Encrypted: true, Recipients: kcEnc.Recipients, SOPSConfig: kcEnc.ConfigFile}},
+		Files:          []File{{Name: RequestFile}},
 	}
-	if token != nil {
-		tokEnc, err := secrets.EncryptFile(token, filepath.Join(dir, filepath.FromSlash(lay.input(TokenFile))), enc)
+	add := func(name string, plaintext []byte, leaks func(*secrets.EncryptedFile) error) error {
+		e, err := secrets.EncryptFile(plaintext, filepath.Join(dir, filepath.FromSlash(name)), enc)
 		if err != nil {
-			return nil, fmt.Errorf("encrypting %s: %w", TokenFile, err)
+			return fmt.Errorf("encrypting %s: %w", path.Base(name), err)
 		}
-		if t := bytes.TrimSpace(token); len(t) > 0 && bytes.Contains(tokEnc.Data, t) {
-			return nil, fmt.Errorf("encrypting %s left the token readable; nothing was written", TokenFile)
+		if err := leaks(e); err != nil {
+			return err
 		}
-		files = append(files, outFile{name: lay.input(TokenFile), data: tokEnc.Data})
-		result.Files = append(result.Files, File{Name: lay.input(TokenFile), Encrypted: true, Recipients: tokEnc.Recipients, SOPSConfig: tokEnc.ConfigFile})
+		files = append(files, outFile{name: name, data: e.Data})
+		result.Files = append(result.Files, File{Name: name, Encrypted: true, Recipients: e.Recipients, SOPSConfig: e.ConfigFile})
+		return nil
 	}
-	for _, f := range lay.extraFiles(opts.Name) {
+	inputs := sideFiles(fields)
+	for i, s := range sides {
+		names := inputs[i]
+		if err := add(names[0], s.kc.data, func(e *secrets.EncryptedFile) error { return kubeconfigLeaks(path.Base(names[0]), e) }); err != nil {
+			return nil, err
+		}
+		if s.token != nil {
+			if err := add(names[1], s.token, func(e *secrets.EncryptedFile) error { return tokenLeaks(path.Base(names[1]), e.Data, s.token) }); err != nil {
+				return nil, err
+			}
+		}
+		if i == 0 && store != nil {
+			plain, err := store.fileYAML()
+			if err != nil {
+				return nil, err
+			}
+			if err := add(fields.objectStoreFile, plain, func(e *secrets.EncryptedFile) error { return objectStoreLeaks(e, store.values()) }); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(sides) > 1 {
+		kc := sides[1].kc
+		result.Reverse = &KubeconfigResult{Context: kc.context, Cluster: kc.cluster, User: kc.user, Server: kc.server, Auth: kc.auth}
+	}
+	for _, f := range lay.extraFiles(opts.Name, fields.reverse != nil) {
 		files = append(files, f)
 		result.Files = append(result.Files, File{Name: f.name})
 	}
@@ -250,95 +301,41 @@ func New(opts Options) (*Result, error) {
 	return result, nil
 }
 
+// sideFiles are the kubeconfig and token files of each side, in the order
+// of Options.sides.
+func sideFiles(f requestFields) [][2]string {
+	out := [][2]string{{f.kubeconfigFile, f.tokenFile}}
+	if r := f.reverse; r != nil {
+		out = append(out, [2]string{r.kubeconfigFile, r.tokenFile})
+	}
+	return out
+}
+
+// kubeconfigLeaks refuses an encrypted kubeconfig whose creation rule left
+// credentials readable.
+func kubeconfigLeaks(name string, e *secrets.EncryptedFile) error {
+	leaks, err := unencryptedCredentials(e.Data)
+	if err != nil {
+		return err
+	}
+	if len(leaks) > 0 {
+		return fmt.Errorf("the sops creation rule for %s (%s) would leave credentials readable (%s): its encrypted_regex or unencrypted_regex is probably meant for Kubernetes Secrets. Add an earlier creation rule matching this path that encrypts everything, or point --sops-config at such a configuration; nothing was written",
+			name, describeConfig(e.ConfigFile), strings.Join(leaks, ", "))
+	}
+	return nil
+}
+
+// tokenLeaks refuses an encrypted token file that holds the token.
+func tokenLeaks(name string, encrypted, token []byte) error {
+	if t := bytes.TrimSpace(token); len(t) > 0 && bytes.Contains(encrypted, t) {
+		return fmt.Errorf("encrypting %s left the token readable; nothing was written", name)
+	}
+	return nil
+}
+
 func describeConfig(path string) string {
 	if path == "" {
 		return "explicit recipients"
 	}
 	return path
-}
-
-// fields checks the options that need no file and returns the request's values.
-func (o Options) fields() (requestFields, error) {
-	f := requestFields{name: o.Name, namespace: o.Namespace, server: o.Server, projectMappings: o.ProjectMappings}
-	f.mode = v1alpha1.Mode(o.Mode)
-	if f.mode == "" {
-		f.mode = v1alpha1.ModeAsyncDR
-	}
-	if !slices.Contains(v1alpha1.Modes, f.mode) {
-		return f, fmt.Errorf("--mode %q: use async-dr, migration or sync-dr", o.Mode)
-	}
-	if o.Kubeconfig == "" {
-		return f, errors.New("--kubeconfig is required: the kubeconfig that reaches the destination cluster")
-	}
-	if o.TokenFile != "" && o.TokenEnv != "" {
-		return f, errors.New("give the Portworx token with --token-file or --token-env, not both")
-	}
-	if f.mode == v1alpha1.ModeSyncDR {
-		if o.PXEndpoint != "" || o.TokenFile != "" || o.TokenEnv != "" {
-			return f, errors.New("--mode sync-dr pairs the schedulers of clusters that share one storage fabric: it takes no --px-endpoint, --token-file or --token-env")
-		}
-		return f, nil
-	}
-	if o.PXEndpoint == "" {
-		return f, fmt.Errorf("--px-endpoint is required with --mode %s: the destination's Portworx API endpoint, HOST[:PORT] or http(s)://HOST[:PORT]", f.mode)
-	}
-	if o.TokenFile == "" && o.TokenEnv == "" {
-		return f, fmt.Errorf("--token-file or --token-env is required with --mode %s: the destination's pairing token (pxctl cluster token show)", f.mode)
-	}
-	ip, port, err := ParsePXEndpoint(o.PXEndpoint)
-	if err != nil {
-		return f, fmt.Errorf("--px-endpoint %w", err)
-	}
-	f.ip, f.port = ip, port
-	return f, nil
-}
-
-// readToken reads the token from its file (read in place, never copied),
-// stdin, or the environment.
-func (o Options) readToken(getenv func(string) string) ([]byte, error) {
-	if o.TokenEnv != "" {
-		v := getenv(o.TokenEnv)
-		if v == "" {
-			return nil, fmt.Errorf("--token-env %s: the variable is not set or empty", o.TokenEnv)
-		}
-		return []byte(v), nil
-	}
-	var r io.Reader
-	if o.TokenFile == "-" {
-		if o.Stdin == nil {
-			return nil, errors.New("--token-file -: no standard input")
-		}
-		r = o.Stdin
-	} else {
-		f, err := os.Open(o.TokenFile)
-		if err != nil {
-			return nil, fmt.Errorf("--token-file: %s", safePathError(err))
-		}
-		defer f.Close()
-		r = f
-	}
-	b, err := io.ReadAll(io.LimitReader(r, maxTokenSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("--token-file %s: %s", o.TokenFile, safePathError(err))
-	}
-	if len(b) > maxTokenSize {
-		return nil, fmt.Errorf("--token-file %s: more than %d bytes; a Portworx token is one line", o.TokenFile, maxTokenSize)
-	}
-	return b, nil
-}
-
-// render decodes, defaults, validates and renders the request with the
-// in-memory secrets, exactly as the function will; it returns the warnings,
-// or a *FindingsError.
-func render(request, kubeconfig, token []byte, now time.Time) (diag.Findings, error) {
-	req, fs := v1alpha1.Load(request)
-	if fs.HasErrors() {
-		return nil, &FindingsError{Findings: fs}
-	}
-	_, rfs := transform.Render(req, transform.Secrets{Kubeconfig: kubeconfig, Token: token, Now: now})
-	fs.Add(rfs...)
-	if fs.HasErrors() {
-		return nil, &FindingsError{Findings: fs}
-	}
-	return fs, nil
 }

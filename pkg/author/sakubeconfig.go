@@ -74,8 +74,9 @@ func useServiceAccount(kc *kubeconfig, o ServiceAccountOptions, force bool) (*ku
 
 // swapInServiceAccount is New's hook for --service-account: the request
 // must render with the operator's kubeconfig before anything is created on
-// the destination; then the ServiceAccount's kubeconfig replaces it.
-func (o Options) swapInServiceAccount(kc *kubeconfig, request, token []byte, now time.Time) (*kubeconfig, *ServiceAccountResult, error) {
+// the destination (renders renders it); then the ServiceAccount's
+// kubeconfig replaces it.
+func (o Options) swapInServiceAccount(kc *kubeconfig, renders func() error) (*kubeconfig, *ServiceAccountResult, error) {
 	sa, err := o.ServiceAccount.withDefaults()
 	if err != nil {
 		return nil, nil, err
@@ -83,7 +84,7 @@ func (o Options) swapInServiceAccount(kc *kubeconfig, request, token []byte, now
 	if sa.DryRun {
 		return nil, nil, fmt.Errorf("--dry-run with --service-account: print the objects with ServiceAccountPlan; New creates them")
 	}
-	if _, err := render(request, kc.data, token, now); err != nil {
+	if err := renders(); err != nil {
 		return nil, nil, err
 	}
 	return useServiceAccount(kc, sa, o.Force)
