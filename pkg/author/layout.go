@@ -100,9 +100,9 @@ func (l layout) extraFiles(name string, reverse bool) []outFile {
 		if reverse {
 			script = renderBothSidesScript()
 		}
-		return []outFile{{name: KustomizationFile, data: kustomizationYAML()}, {name: RenderScriptFile, data: script}}
+		return []outFile{{name: KustomizationFile, data: kustomizationYAML(reverse)}, {name: RenderScriptFile, data: script}}
 	}
-	return []outFile{{name: KustomizationFile, data: kustomizationYAML()}}
+	return []outFile{{name: KustomizationFile, data: kustomizationYAML(reverse)}}
 }
 
 // names are every file the layout writes, given the encrypted inputs.

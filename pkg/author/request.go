@@ -189,11 +189,21 @@ func writeObjectStore(b *strings.Builder, s *objectStore, file string) {
 	}
 }
 
-// kustomizationYAML runs the request as a generator.
-func kustomizationYAML() []byte {
-	return []byte(`# Render with: kustomize build --enable-alpha-plugins --enable-exec .
+// kustomizationYAML runs the request as a generator; reverse is whether
+// the request has a reverse pair, whose every render names its side.
+func kustomizationYAML(reverse bool) []byte {
+	how := `# Render with: kustomize build --enable-alpha-plugins --enable-exec .
 # (or clusterpair-fn build .); check with: clusterpair-fn check --live .
-apiVersion: kustomize.config.k8s.io/v1beta1
+`
+	if reverse {
+		how = `# A pair for each cluster: render the source cluster's with
+#   CLUSTERPAIR_SIDE=source kustomize build --enable-alpha-plugins --enable-exec .
+# and the destination cluster's with
+#   CLUSTERPAIR_SIDE=destination kustomize build --enable-alpha-plugins --enable-exec .
+# (or CLUSTERPAIR_SIDE=... clusterpair-fn build .); check both with: clusterpair-fn check --live .
+`
+	}
+	return []byte(how + `apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 generators:
   - ` + RequestFile + "\n")

@@ -4,7 +4,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 )
+
+// envName is a portable environment variable name. A --X-env value that is
+// not one is most likely the secret itself, given by mistake: it is never
+// echoed.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // secretSource is a secret given on the command line as a file (read in
 // place, never copied; "-" for stdin) or as the name of an environment
@@ -34,6 +40,9 @@ func (s secretSource) check() error {
 // read reads the value from its file, stdin, or the environment.
 func (s secretSource) read(stdin io.Reader, getenv func(string) string) ([]byte, error) {
 	if s.env != "" {
+		if !envName.MatchString(s.env) {
+			return nil, fmt.Errorf("%s: the value given is not a variable name (it is not shown: it may be the secret itself); give the name of the variable that holds the value", s.envFlag)
+		}
 		v := getenv(s.env)
 		if v == "" {
 			return nil, fmt.Errorf("%s %s: the variable is not set or empty", s.envFlag, s.env)

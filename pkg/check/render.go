@@ -111,12 +111,7 @@ func renderPair(req Request, side transform.Side, dec secrets.Decryptor, now fun
 	}
 	proc := &fn.Processor{Decryptor: dec, Root: dir, Now: now, Side: side, Budget: budget}
 	run, err := proc.Render(rl)
-	if run != nil {
-		// The ResourceList holds this one request.
-		for i := range run.Requests {
-			describeRequest(p, run.Requests[i].Loaded, side)
-		}
-	}
+	describeRequest(p, loadedOf(run, req), side)
 	if err != nil {
 		// The root did not open, or this (lean) build hands the run over:
 		// its findings are not the function's.
@@ -161,6 +156,23 @@ func (p *Pair) takePair(cp *stork.ClusterPair) {
 			p.Server = diag.RedactURL(c.Server)
 		}
 	}
+}
+
+// loadedOf is the request as the function loaded it or, when the run
+// stopped before loading it (its annotation places it outside the root, the
+// root did not open), as v1alpha1.Load decodes it: a request that is not
+// rendered is still described.
+func loadedOf(run *fn.Rendering, req Request) *v1alpha1.ClusterPairRequest {
+	if run != nil {
+		// The ResourceList holds this one request.
+		for i := range run.Requests {
+			if l := run.Requests[i].Loaded; l != nil {
+				return l
+			}
+		}
+	}
+	cpr, _ := v1alpha1.Load(req.doc)
+	return cpr
 }
 
 // describeRequest fills in the mode, storage and server override of the
