@@ -41,7 +41,7 @@ func newNewCommand() *cobra.Command {
 			ProjectMappings: f.ProjectMappings, Age: f.Age, PGP: f.PGP,
 			SOPSConfig: f.SOPSConfig, Force: f.Force, Stdin: cmd.InOrStdin(),
 			Layout: f.Layout, OutputAge: f.OutputAge, DryRun: f.DryRun,
-			KeyPolicy: policy, ServiceAccount: sa,
+			KeyPolicy: policy, Encryptor: newEncryptor(), ServiceAccount: sa,
 		})
 		if err != nil {
 			return err

@@ -52,6 +52,10 @@ type Options struct {
 	// KeyPolicy lists the network key sources (Vault, Key Vault, KMS) that
 	// the creation rule's recipients may name; the zero policy allows none.
 	KeyPolicy secrets.KeyPolicy
+	// Encryptor SOPS-encrypts the credentials New writes; nil makes New
+	// fail (secrets.ErrNoEncryptor) before it contacts any cluster or
+	// writes anything.
+	Encryptor secrets.Encryptor
 	// ServiceAccount, when its Name is set, writes a dedicated
 	// ServiceAccount's token instead of the operator's credential.
 	ServiceAccount ServiceAccountOptions
@@ -154,6 +158,9 @@ func flagFor(field string) string {
 // function will, and only then encrypts the kubeconfig and token and writes
 // the pair directory. On any error nothing is written.
 func New(opts Options) (*Result, error) {
+	if opts.Encryptor == nil {
+		return nil, secrets.ErrNoEncryptor
+	}
 	getenv := opts.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
@@ -201,7 +208,7 @@ func New(opts Options) (*Result, error) {
 	}
 
 	enc := secrets.FileEncryptOptions{Age: opts.Age, PGP: opts.PGP, ConfigFile: opts.SOPSConfig, Getenv: getenv, Policy: opts.KeyPolicy}
-	kcEnc, err := secrets.EncryptFile(kc.data, filepath.Join(dir, filepath.FromSlash(lay.input(KubeconfigFile))), enc)
+	kcEnc, err := opts.Encryptor.EncryptFile(kc.data, filepath.Join(dir, filepath.FromSlash(lay.input(KubeconfigFile))), enc)
 	if err != nil {
 		return nil, fmt.Errorf("encrypting %s: %w", KubeconfigFile, err)
 	}
@@ -220,7 +227,7 @@ func New(opts Options) (*Result, error) {
 		Files:          []File{{Name: RequestFile}, {Name: lay.input(KubeconfigFile), Encrypted: true, Recipients: kcEnc.Recipients, SOPSConfig: kcEnc.ConfigFile}},
 	}
 	if token != nil {
-		tokEnc, err := secrets.EncryptFile(token, filepath.Join(dir, filepath.FromSlash(lay.input(TokenFile))), enc)
+		tokEnc, err := opts.Encryptor.EncryptFile(token, filepath.Join(dir, filepath.FromSlash(lay.input(TokenFile))), enc)
 		if err != nil {
 			return nil, fmt.Errorf("encrypting %s: %w", TokenFile, err)
 		}

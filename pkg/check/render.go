@@ -98,7 +98,7 @@ func (p *Pair) Failed() bool {
 // ResourceList built as kustomize builds it for a generator (the request is
 // the functionConfig; here also an item marked local-config, as the
 // function leaves it), in the request's directory.
-func renderPair(req Request, side transform.Side, dec secrets.Decryptor, now func() time.Time, budget *secrets.Budget) *Pair {
+func renderPair(req Request, side transform.Side, dec secrets.Decryptor, enc secrets.Encryptor, now func() time.Time, budget *secrets.Budget) *Pair {
 	p := &Pair{Request: req, Side: side, Name: req.ID()}
 	if side == "" {
 		p.Side = transform.SideSource
@@ -119,7 +119,7 @@ func renderPair(req Request, side transform.Side, dec secrets.Decryptor, now fun
 		p.Findings = append(p.Findings, Finding{Severity: diag.Error, Message: err.Error()})
 		return p
 	}
-	proc := &fn.Processor{Decryptor: dec, Root: dir, Now: now, Side: side, Budget: budget}
+	proc := &fn.Processor{Decryptor: dec, Encryptor: enc, Root: dir, Now: now, Side: side, Budget: budget}
 	procErr := proc.Process(rl)
 	for _, r := range rl.Results {
 		f := Finding{Severity: diag.Error, Message: r.Message}

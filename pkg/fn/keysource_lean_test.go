@@ -7,6 +7,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testvault"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
@@ -19,7 +20,7 @@ func TestAllowedVaultIsHandedOver(t *testing.T) {
 	srv := testvault.Start(t)
 	dir := vaultDir(t, srv)
 	var stdout, stderr bytes.Buffer
-	p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor().WithKeyPolicy(allowVault(t, srv)), Root: dir, Log: &stderr}
+	p := &fn.Processor{Decryptor: testsops.NewDecryptorWithPolicy(allowVault(t, srv)), Encryptor: testsops.NewEncryptor(), Root: dir, Log: &stderr}
 	err := fn.Run(p, bytes.NewReader(resourceList(t, request("a", "app", "vault-kubeconfig.yaml"))), &stdout)
 	if !errors.Is(err, secrets.ErrNeedsFullSOPS) {
 		t.Fatalf("err = %v, want a hand-over (ErrNeedsFullSOPS)\n%s", err, stderr.String())
