@@ -76,10 +76,10 @@ func masterKeys(g secrets.KeyGroup) (sops.KeyGroup, error) {
 	return out, nil
 }
 
-// EncryptYAML implements secrets.Encryptor: it encrypts a YAML document with sops, the way `sops encrypt`
-// would with the same options, and returns the encrypted YAML. The result
-// decrypts with the sops CLI, the sops library and Flux. Errors name keys
-// and recipients, never the plaintext.
+// EncryptYAML implements secrets.Encryptor: it encrypts a YAML document
+// with sops, the way `sops encrypt` would with the same options, and returns
+// the encrypted YAML. The result decrypts with the sops CLI, the sops
+// library and Flux. Errors name keys and recipients, never the plaintext.
 func (Encryptor) EncryptYAML(plaintext []byte, opts secrets.EncryptOptions) ([]byte, error) {
 	if len(opts.Groups) == 0 {
 		return nil, fmt.Errorf("no recipients to encrypt to")

@@ -20,8 +20,9 @@ import (
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
-// EncryptFile implements secrets.Encryptor: it encrypts plaintext for the file at target the way
-// `sops encrypt --filename-override TARGET` does: the format follows the
+// EncryptFile implements secrets.Encryptor: it encrypts plaintext for the
+// file at target the way `sops encrypt --filename-override TARGET` does:
+// the format follows the
 // target's extension (.yaml/.yml, .json, .env, .ini, anything else binary),
 // the creation rule is the first of the sops configuration whose path_regex
 // matches the target's absolute path (relative to the configuration's

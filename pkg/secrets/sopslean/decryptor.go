@@ -18,12 +18,12 @@ import (
 // and PGP key sources (the same environment variables and files as the sops
 // CLI) and package sopsfile's reader, without linking the cloud KMS SDKs.
 // A file whose keys only the full library can use fails with an error
-// matching ErrNeedsFullSOPS, and the binary hands the run to
+// matching secrets.ErrNeedsFullSOPS, and the binary hands the run to
 // clusterpair-fn-full.
 //
 // Its KeyPolicy decides before any hand-over: a file whose network keys the
-// policy allows none of fails here, with secrets.ReasonKeyNotAllowed, and the full
-// build is never started for it.
+// policy allows none of fails here, with secrets.ReasonKeyNotAllowed, and
+// the full build is never started for it.
 type Decryptor struct {
 	lean   *sopsfile.Decryptor
 	policy secrets.KeyPolicy
