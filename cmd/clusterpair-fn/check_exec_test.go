@@ -73,7 +73,7 @@ func TestCheckLiveAllowExec(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			enc, err := testsops.NewEncryptor().EncryptFile(kc, filepath.Join(dir, "kubeconfig.yaml"), secrets.FileEncryptOptions{Age: []string{testenv.Recipient(t, testenv.DemoKeyFile())}})
+			enc, err := testsops.NewFixtureEncryptor().EncryptFile(kc, filepath.Join(dir, "kubeconfig.yaml"), secrets.FileEncryptOptions{Age: []string{testenv.Recipient(t, testenv.DemoKeyFile())}})
 			if err != nil {
 				t.Fatal(err)
 			}

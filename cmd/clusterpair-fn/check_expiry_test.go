@@ -90,7 +90,7 @@ func TestExpiryCanaryWorkflowFailsOnAnExpiringToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	file := filepath.Join(pair, "destination-kubeconfig.yaml")
-	out, err := testsops.NewEncryptor().EncryptFile(kc, file, secrets.FileEncryptOptions{Age: []string{testenv.Recipient(t, testenv.DemoKeyFile())}})
+	out, err := testsops.NewFixtureEncryptor().EncryptFile(kc, file, secrets.FileEncryptOptions{Age: []string{testenv.Recipient(t, testenv.DemoKeyFile())}})
 	if err != nil {
 		t.Fatal(err)
 	}

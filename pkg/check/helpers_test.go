@@ -153,13 +153,13 @@ func writePair(t *testing.T, dir string, p pairSpec) string {
 		return dir
 	}
 	enc := secrets.FileEncryptOptions{Age: []string{demoRecipient(t)}}
-	k, err := testsops.NewEncryptor().EncryptFile(kc, filepath.Join(dir, "destination-kubeconfig.yaml"), enc)
+	k, err := testsops.NewFixtureEncryptor().EncryptFile(kc, filepath.Join(dir, "destination-kubeconfig.yaml"), enc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	write("destination-kubeconfig.yaml", k.Data)
 	if p.pxIP != "" {
-		tok, err := testsops.NewEncryptor().EncryptFile([]byte(p.pxToken+"\n"), filepath.Join(dir, "px-token.enc"), enc)
+		tok, err := testsops.NewFixtureEncryptor().EncryptFile([]byte(p.pxToken+"\n"), filepath.Join(dir, "px-token.enc"), enc)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -34,7 +34,7 @@ func canary(t *testing.T, what string) string {
 // writeEncrypted encrypts YAML to the demo key into dir/name.
 func writeEncrypted(t *testing.T, dir, name, plain string) {
 	t.Helper()
-	enc, err := testsops.NewEncryptor().EncryptYAML([]byte(plain), secrets.EncryptOptions{Groups: []secrets.KeyGroup{{Age: []string{demoRecipient(t)}}}})
+	enc, err := testsops.NewFixtureEncryptor().EncryptYAML([]byte(plain), secrets.EncryptOptions{Groups: []secrets.KeyGroup{{Age: []string{demoRecipient(t)}}}})
 	if err != nil {
 		t.Fatalf("encrypting %s: %v", name, err)
 	}

@@ -47,7 +47,7 @@ func encryptToVault(t *testing.T, path string, srv *testvault.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enc, err := testsops.NewEncryptor().EncryptYAML(plain.Bytes(), secrets.EncryptOptions{Groups: []secrets.KeyGroup{{HCVaultTransit: []string{srv.KeyURI("k")}}}, Policy: policy})
+	enc, err := testsops.NewFixtureEncryptor().EncryptYAML(plain.Bytes(), secrets.EncryptOptions{Groups: []secrets.KeyGroup{{HCVaultTransit: []string{srv.KeyURI("k")}}}, Policy: policy})
 	if err != nil {
 		t.Fatal(err)
 	}
