@@ -14,7 +14,8 @@ FUZZ_TARGETS := \
 	./pkg/api/v1alpha1:FuzzProjectMappings \
 	./pkg/secrets:FuzzRootReadFile \
 	./pkg/secrets:FuzzLookup \
-	./pkg/secrets:FuzzDecrypt \
+	./pkg/secrets/sopsfull:FuzzDecrypt \
+	./pkg/secrets/sopslean:FuzzDecrypt \
 	./pkg/secrets/sopsfile:FuzzDecrypt \
 	./pkg/transform:FuzzStorkConfig \
 	./pkg/fn:FuzzRun \

@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/check"
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
 // errCheckFailed is returned when a pair failed a check; the report says which.
@@ -47,7 +46,7 @@ func newCheckCommand() *cobra.Command {
 		defer stop()
 		opts := check.Options{
 			Paths: args, Side: chosen, Live: o.live, AllowExec: o.allowExec, Timeout: o.timeout,
-			Decryptor: secrets.NewSOPSDecryptor().WithKeyPolicy(policy), Limits: limits,
+			Decryptor: newDecryptor(policy), Encryptor: newEncryptor(), Limits: limits,
 		}
 		if o.allowExec {
 			exe, err := os.Executable()

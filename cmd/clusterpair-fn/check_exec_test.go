@@ -14,6 +14,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/check"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
@@ -72,7 +73,7 @@ func TestCheckLiveAllowExec(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			enc, err := secrets.EncryptFile(kc, filepath.Join(dir, "kubeconfig.yaml"), secrets.FileEncryptOptions{Age: []string{testenv.Recipient(t, testenv.DemoKeyFile())}})
+			enc, err := testsops.NewFixtureEncryptor().EncryptFile(kc, filepath.Join(dir, "kubeconfig.yaml"), secrets.FileEncryptOptions{Age: []string{testenv.Recipient(t, testenv.DemoKeyFile())}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
@@ -89,7 +90,7 @@ func TestExpiryCanaryWorkflowFailsOnAnExpiringToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	file := filepath.Join(pair, "destination-kubeconfig.yaml")
-	out, err := secrets.EncryptFile(kc, file, secrets.FileEncryptOptions{Age: []string{testenv.Recipient(t, testenv.DemoKeyFile())}})
+	out, err := testsops.NewFixtureEncryptor().EncryptFile(kc, file, secrets.FileEncryptOptions{Age: []string{testenv.Recipient(t, testenv.DemoKeyFile())}})
 	if err != nil {
 		t.Fatal(err)
 	}

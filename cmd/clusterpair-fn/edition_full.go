@@ -4,7 +4,22 @@ package main
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets/sopsfull"
 )
+
+// The full build's SOPS implementation is the sops library (package
+// sopsfull), with every key source; importing it here, and only here, is
+// what links the cloud KMS SDKs.
+
+// newDecryptor returns the full build's decryptor under the operator's policy.
+func newDecryptor(p secrets.KeyPolicy) secrets.Decryptor {
+	return sopsfull.NewDecryptor().WithKeyPolicy(p)
+}
+
+// newEncryptor returns the full build's encryptor.
+func newEncryptor() secrets.Encryptor { return sopsfull.NewEncryptor() }
 
 // handOver is never needed by the full build: it has every key source.
 func handOver(_ *cobra.Command, _ []byte, err error) error { return err }

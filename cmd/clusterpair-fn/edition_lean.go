@@ -11,6 +11,9 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/cobra"
+
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets/sopslean"
 )
 
 // The lean build decrypts age and PGP files with sops's own key sources
@@ -18,6 +21,16 @@ import (
 // that needs them (KMS or Vault keys, encryption, new, check) is handed over
 // to the full build, clusterpair-fn-full, installed next to this binary or
 // on PATH.
+
+// newDecryptor returns the lean build's decryptor (package sopslean) under
+// the operator's policy.
+func newDecryptor(p secrets.KeyPolicy) secrets.Decryptor {
+	return sopslean.NewDecryptor().WithKeyPolicy(p)
+}
+
+// newEncryptor returns the lean build's encryptor, which refuses with
+// secrets.ErrNeedsFullSOPS: encryption hands the run over.
+func newEncryptor() secrets.Encryptor { return sopslean.NewEncryptor() }
 
 // fullBinary is the name of the full build.
 const fullBinary = "clusterpair-fn-full"

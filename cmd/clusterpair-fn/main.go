@@ -96,7 +96,7 @@ plugin): "source" for the source cluster, "destination" for the other.`,
 			if err != nil {
 				return err
 			}
-			p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor().WithKeyPolicy(policy), Root: root, Limits: limits, Log: cmd.ErrOrStderr(), Side: chosen}
+			p := &fn.Processor{Decryptor: newDecryptor(policy), Encryptor: newEncryptor(), Root: root, Limits: limits, Log: cmd.ErrOrStderr(), Side: chosen}
 			err = fn.Run(p, bytes.NewReader(input), cmd.OutOrStdout())
 			if errors.Is(err, secrets.ErrNeedsFullSOPS) {
 				return handOver(cmd, input, err)

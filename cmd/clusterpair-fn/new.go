@@ -41,7 +41,7 @@ func newNewCommand() *cobra.Command {
 			ProjectMappings: f.ProjectMappings, Age: f.Age, PGP: f.PGP,
 			SOPSConfig: f.SOPSConfig, Force: f.Force, Stdin: cmd.InOrStdin(),
 			Layout: f.Layout, OutputAge: f.OutputAge, DryRun: f.DryRun,
-			KeyPolicy: policy, ServiceAccount: sa,
+			KeyPolicy: policy, Encryptor: newEncryptor(), ServiceAccount: sa,
 			Reverse: author.SideOptions{
 				Kubeconfig: f.ReverseKubeconfig, Context: f.ReverseContext, Server: f.ReverseServer,
 				PXEndpoint: f.ReversePXEndpoint, TokenFile: f.ReverseTokenFile, TokenEnv: f.ReverseTokenEnv,

@@ -17,6 +17,7 @@ import (
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testpki"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
@@ -154,7 +155,7 @@ func decrypt(t *testing.T, path string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := secrets.NewSOPSDecryptor().Decrypt(filepath.Base(path), data, secrets.FormatFor(path, ""))
+	doc, err := testsops.NewDecryptor().Decrypt(filepath.Base(path), data, secrets.FormatFor(path, ""))
 	if err != nil {
 		t.Fatalf("decrypting %s: %v", path, err)
 	}

@@ -9,8 +9,8 @@ import (
 	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/transform"
 )
 
@@ -58,7 +58,7 @@ func TestKustomizationNamesTheSideOfABidirectionalPair(t *testing.T) {
 					t.Fatal(err)
 				}
 				rl := &sdk.ResourceList{FunctionConfig: fc}
-				p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: dir, Side: side}
+				p := &fn.Processor{Decryptor: testsops.NewDecryptor(), Root: dir, Side: side}
 				if err := p.Process(rl); err != nil {
 					t.Errorf("the command kustomization.yaml gives (side %q) fails: %v %v", side, err, rl.Results)
 				}

@@ -50,6 +50,10 @@ type Options struct {
 	// KeyPolicy lists the network key sources (Vault, Key Vault, KMS) that
 	// the creation rule's recipients may name; the zero policy allows none.
 	KeyPolicy secrets.KeyPolicy
+	// Encryptor SOPS-encrypts the credentials New writes; nil makes New
+	// fail (secrets.ErrNoEncryptor) before it contacts any cluster or
+	// writes anything.
+	Encryptor secrets.Encryptor
 	// ServiceAccount, when its Name is set, writes a dedicated
 	// ServiceAccount's token instead of the operator's credential.
 	ServiceAccount ServiceAccountOptions
@@ -184,6 +188,9 @@ func flagFields() []flagField {
 // encrypts the kubeconfigs, tokens and object store credentials and writes
 // the pair directory. On any error nothing is written.
 func New(opts Options) (*Result, error) {
+	if opts.Encryptor == nil {
+		return nil, secrets.ErrNoEncryptor
+	}
 	getenv := opts.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
@@ -245,7 +252,7 @@ func New(opts Options) (*Result, error) {
 		Files:          []File{{Name: RequestFile}},
 	}
 	add := func(name string, plaintext []byte, leaks func(*secrets.EncryptedFile) error) error {
-		e, err := secrets.EncryptFile(plaintext, filepath.Join(dir, filepath.FromSlash(name)), enc)
+		e, err := opts.Encryptor.EncryptFile(plaintext, filepath.Join(dir, filepath.FromSlash(name)), enc)
 		if err != nil {
 			return fmt.Errorf("encrypting %s: %w", path.Base(name), err)
 		}

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
@@ -28,6 +29,7 @@ func options(t *testing.T, f *fixture, dir string) Options {
 		PXEndpoint: "px-api.west.example.com",
 		TokenFile:  filepath.Join(f.dir, "px-token"),
 		Age:        []string{demoRecipient(t)},
+		Encryptor:  testsops.NewEncryptor(),
 	}
 }
 
@@ -292,6 +294,7 @@ func TestNewRefusesBeforeWritingAnything(t *testing.T) {
 		{name: "invalid project mappings", modify: func(o *Options) { o.ProjectMappings = "p-a" }, want: "--project-mappings (spec.rancher.projectMappings)", findings: true},
 		{name: "no recipients", modify: func(o *Options) { o.Age = nil }, want: "no recipients", is: secrets.ErrNoRecipients},
 		{name: "bad recipient", modify: func(o *Options) { o.Age = []string{"age1bad"} }, want: `age recipient "age1bad"`},
+		{name: "no encryptor", modify: func(o *Options) { o.Encryptor = nil }, want: "no SOPS encryptor is configured", is: secrets.ErrNoEncryptor},
 		{name: "a sops rule naming a Vault the operator has not allowed", modify: func(o *Options) {
 			o.Age, o.SOPSConfig = nil, vaultRule
 		}, want: "key source not allowed: its keys need key services the renderer's operator has not allowed: hc_vault http://127.0.0.1:1 key k"},

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
@@ -21,7 +22,7 @@ func lookup(t *testing.T, file, key string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := secrets.NewSOPSDecryptor().Decrypt(filepath.Base(file), data, secrets.FormatYAML)
+	doc, err := testsops.NewDecryptor().Decrypt(filepath.Base(file), data, secrets.FormatYAML)
 	if err != nil {
 		t.Fatalf("decrypting %s: %v", file, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/transform"
@@ -71,7 +72,7 @@ func renderSides(t *testing.T, dir string) map[v1alpha1.Side]*transform.Output {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = root.Close() })
-	res := secrets.NewResolver(root, secrets.NewSOPSDecryptor())
+	res := secrets.NewResolver(root, testsops.NewDecryptor())
 	get := func(ref v1alpha1.SecretRef) []byte {
 		v, err := res.Resolve(secrets.Ref{File: ref.File, Key: ref.Key})
 		if err != nil {

@@ -40,6 +40,10 @@ type Options struct {
 	// earlier encrypted output that a new render is compared with). The
 	// keys of an encrypted output's recipients are not needed.
 	Decryptor secrets.Decryptor
+	// Encryptor encrypts the output of requests that set output.encrypt,
+	// as the function would; nil reports those requests as failing to
+	// render (see fn.Processor.Encryptor).
+	Encryptor secrets.Encryptor
 	// Now is the render time; nil means time.Now.
 	Now func() time.Time
 	// Limits bound the whole check as they bound one run of the function:
@@ -98,7 +102,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			p := renderPair(req, side, opts.Decryptor, now, budget)
+			p := renderPair(req, side, opts.Decryptor, opts.Encryptor, now, budget)
 			if opts.Live {
 				p.runLive(ctx, live)
 			}

@@ -13,15 +13,18 @@ import (
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testpki"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/transform"
 )
 
 func run(t *testing.T, opts Options) (*Report, string) {
 	t.Helper()
 	if opts.Decryptor == nil {
-		opts.Decryptor = secrets.NewSOPSDecryptor()
+		opts.Decryptor = testsops.NewDecryptor()
+	}
+	if opts.Encryptor == nil {
+		opts.Encryptor = testsops.NewEncryptor()
 	}
 	if opts.Timeout == 0 {
 		opts.Timeout = 20 * time.Second // a safety net; loopback answers at once
@@ -253,7 +256,7 @@ func TestSides(t *testing.T) {
 
 func TestNoRequestsIsAnError(t *testing.T) {
 	testenv.Isolate(t)
-	_, err := Run(context.Background(), Options{Paths: []string{t.TempDir()}, Decryptor: secrets.NewSOPSDecryptor()})
+	_, err := Run(context.Background(), Options{Paths: []string{t.TempDir()}, Decryptor: testsops.NewDecryptor()})
 	if !errors.Is(err, ErrNoRequests) {
 		t.Fatalf("Run over an empty directory: %v", err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testpki"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
@@ -152,13 +153,13 @@ func writePair(t *testing.T, dir string, p pairSpec) string {
 		return dir
 	}
 	enc := secrets.FileEncryptOptions{Age: []string{demoRecipient(t)}}
-	k, err := secrets.EncryptFile(kc, filepath.Join(dir, "destination-kubeconfig.yaml"), enc)
+	k, err := testsops.NewFixtureEncryptor().EncryptFile(kc, filepath.Join(dir, "destination-kubeconfig.yaml"), enc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	write("destination-kubeconfig.yaml", k.Data)
 	if p.pxIP != "" {
-		tok, err := secrets.EncryptFile([]byte(p.pxToken+"\n"), filepath.Join(dir, "px-token.enc"), enc)
+		tok, err := testsops.NewFixtureEncryptor().EncryptFile([]byte(p.pxToken+"\n"), filepath.Join(dir, "px-token.enc"), enc)
 		if err != nil {
 			t.Fatal(err)
 		}

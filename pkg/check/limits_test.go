@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
 // TestCheckLimitsTheWholeRun: check renders each request as a run of its
@@ -22,7 +22,7 @@ func TestCheckLimitsTheWholeRun(t *testing.T) {
 	for i := range 3 {
 		writePair(t, filepath.Join(root, fmt.Sprintf("p%d", i)), pairSpec{name: fmt.Sprintf("p%d", i), server: "https://dst.example.com:6443", token: "tok", pxIP: "px.example.com", pxPort: 9001, pxToken: "px"})
 	}
-	dec := secrets.NewSOPSDecryptor()
+	dec := testsops.NewDecryptor()
 	if _, err := Run(context.Background(), Options{Paths: []string{root}, Decryptor: dec, Limits: fn.Limits{MaxRequests: 2}}); err == nil || !strings.Contains(err.Error(), "found 3 ClusterPairRequests") || !strings.Contains(err.Error(), "at most 2") {
 		t.Errorf("error = %v, want the request limit", err)
 	}

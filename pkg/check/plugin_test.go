@@ -13,7 +13,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 )
 
 // The test binary doubles as the probe child and as a fake exec plugin,
@@ -217,7 +217,7 @@ func TestLiveAuthProvider(t *testing.T) {
 func TestAllowExecNeedsAProbeCommand(t *testing.T) {
 	testenv.UseDemoKey(t)
 	dir := writePair(t, filepath.Join(t.TempDir(), "p"), pairSpec{name: "p", server: "https://127.0.0.1:1", token: "t"})
-	_, err := Run(context.Background(), Options{Paths: []string{dir}, Live: true, AllowExec: true, Decryptor: secrets.NewSOPSDecryptor()})
+	_, err := Run(context.Background(), Options{Paths: []string{dir}, Live: true, AllowExec: true, Decryptor: testsops.NewDecryptor()})
 	if err == nil || !strings.Contains(err.Error(), "AllowExec needs a ProbeCommand") {
 		t.Fatalf("Run: %v", err)
 	}

@@ -90,7 +90,7 @@ func (p *Pair) Failed() bool {
 // and the rendered pair typed, as the function has them before it encodes
 // and (spec.output.encrypt) encrypts the pair: an encrypted output needs no
 // key of its recipients here.
-func renderPair(req Request, side transform.Side, dec secrets.Decryptor, now func() time.Time, budget *secrets.Budget) *Pair {
+func renderPair(req Request, side transform.Side, dec secrets.Decryptor, enc secrets.Encryptor, now func() time.Time, budget *secrets.Budget) *Pair {
 	p := &Pair{Request: req, Side: side, Name: req.ID()}
 	if side == "" {
 		p.Side = transform.SideSource
@@ -109,7 +109,7 @@ func renderPair(req Request, side transform.Side, dec secrets.Decryptor, now fun
 		p.Findings.Errorf("", "%s", err)
 		return p
 	}
-	proc := &fn.Processor{Decryptor: dec, Root: dir, Now: now, Side: side, Budget: budget}
+	proc := &fn.Processor{Decryptor: dec, Encryptor: enc, Root: dir, Now: now, Side: side, Budget: budget}
 	run, err := proc.Render(rl)
 	describeRequest(p, loadedOf(run, req), side)
 	if err != nil {

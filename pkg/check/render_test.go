@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
@@ -28,7 +29,7 @@ func TestRenderPairFailures(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p := renderPair(c.req, "", secrets.NewSOPSDecryptor(), time.Now, secrets.NewBudget(1<<20))
+			p := renderPair(c.req, "", testsops.NewDecryptor(), testsops.NewEncryptor(), time.Now, secrets.NewBudget(1<<20))
 			if p.Rendered || len(p.Findings) != 1 || p.Findings[0].Severity != diag.Error || !strings.Contains(p.Findings[0].Message, c.want) || p.config != nil {
 				t.Errorf("pair: rendered %v findings %+v, want one error %q", p.Rendered, p.Findings, c.want)
 			}

@@ -13,10 +13,10 @@ import (
 	"time"
 
 	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
-
 	"sigs.k8s.io/yaml"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
@@ -34,7 +34,7 @@ func canary(t *testing.T, what string) string {
 // writeEncrypted encrypts YAML to the demo key into dir/name.
 func writeEncrypted(t *testing.T, dir, name, plain string) {
 	t.Helper()
-	enc, err := secrets.EncryptYAML([]byte(plain), secrets.EncryptOptions{Groups: []secrets.KeyGroup{{Age: []string{demoRecipient(t)}}}})
+	enc, err := testsops.NewFixtureEncryptor().EncryptYAML([]byte(plain), secrets.EncryptOptions{Groups: []secrets.KeyGroup{{Age: []string{demoRecipient(t)}}}})
 	if err != nil {
 		t.Fatalf("encrypting %s: %v", name, err)
 	}
@@ -117,7 +117,7 @@ func TestCanarySecretsNeverLeak(t *testing.T) {
 				req += "  objectStore:\n    provider: google\n    bucket: px-b\n    google: {projectID: demo-project-1, accountKey: {file: secrets.yaml, key: gcp}}\n"
 			}
 			var stdout, stderr bytes.Buffer
-			p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: dir, Log: &stderr}
+			p := &fn.Processor{Decryptor: testsops.NewDecryptor(), Encryptor: testsops.NewEncryptor(), Root: dir, Log: &stderr}
 			err = fn.Run(p, bytes.NewReader(resourceList(t, req)), &stdout)
 			if (err != nil) != sc.wantErr {
 				t.Fatalf("err = %v, want error %v\n%s", err, sc.wantErr, stderr.String())
@@ -162,7 +162,7 @@ func TestPanicsNeverLeak(t *testing.T) {
 	writeEncrypted(t, dir, "kc.yaml", fmt.Sprintf(goodKubeconfig, marker))
 	req := "apiVersion: fn.clusterpair.dev/v1alpha1\nkind: ClusterPairRequest\nmetadata: {name: c, namespace: app}\nspec:\n  mode: sync-dr\n  destination:\n    kubeconfig: {file: kc.yaml}\n"
 	var stdout, stderr bytes.Buffer
-	p := &fn.Processor{Decryptor: panickingDecryptor{secrets.NewSOPSDecryptor()}, Root: dir, Log: &stderr}
+	p := &fn.Processor{Decryptor: panickingDecryptor{testsops.NewDecryptor()}, Encryptor: testsops.NewEncryptor(), Root: dir, Log: &stderr}
 	err := fn.Run(p, bytes.NewReader(resourceList(t, req)), &stdout)
 	if err == nil || !strings.Contains(stderr.String(), "internal error") {
 		t.Fatalf("a panic must fail the run with an internal error; err=%v\n%s", err, stderr.String())

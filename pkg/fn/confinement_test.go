@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
@@ -81,7 +82,7 @@ func TestAnnotationsCannotLeaveTheRoot(t *testing.T) {
 				}
 				var calls atomic.Int32
 				var stdout, stderr bytes.Buffer
-				p := &fn.Processor{Decryptor: countingDecryptor{secrets.NewSOPSDecryptor(), &calls}, Root: root, Log: &stderr}
+				p := &fn.Processor{Decryptor: countingDecryptor{testsops.NewDecryptor(), &calls}, Encryptor: testsops.NewEncryptor(), Root: root, Log: &stderr}
 				err := fn.Run(p, bytes.NewReader(input), &stdout)
 				if err == nil {
 					t.Fatalf("%s: the render succeeded", where)
@@ -131,7 +132,7 @@ func TestAnnotationsInsideTheRootStillLocateFiles(t *testing.T) {
 func TestMissingRootIsAnError(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "nope")
 	var stdout, stderr bytes.Buffer
-	p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: missing, Log: &stderr}
+	p := &fn.Processor{Decryptor: testsops.NewDecryptor(), Encryptor: testsops.NewEncryptor(), Root: missing, Log: &stderr}
 	err := fn.Run(p, bytes.NewReader(manyRequests(1)), &stdout)
 	if err == nil || !strings.Contains(err.Error(), "opening the render root") || !strings.Contains(err.Error(), missing) {
 		t.Fatalf("error = %v, want the root named", err)

@@ -10,8 +10,8 @@ import (
 	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
 // FuzzRun drives the whole function with arbitrary ResourceLists, in a
@@ -30,10 +30,10 @@ func FuzzRun(f *testing.F) {
 		f.Add([]byte("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n" + indent(string(data), "  ")))
 	}
 	f.Add([]byte("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n"))
-	dec := secrets.NewSOPSDecryptor()
+	dec := testsops.NewDecryptor()
 	f.Fuzz(func(t *testing.T, input []byte) {
 		var stdout, stderr bytes.Buffer
-		p := &fn.Processor{Decryptor: dec, Root: dir, Log: &stderr}
+		p := &fn.Processor{Decryptor: dec, Encryptor: testsops.NewEncryptor(), Root: dir, Log: &stderr}
 		err := fn.Run(p, bytes.NewReader(input), &stdout)
 		switch {
 		case err == nil:

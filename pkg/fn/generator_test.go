@@ -9,8 +9,8 @@ import (
 	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
 const generatorRequest = `apiVersion: fn.clusterpair.dev/v1alpha1
@@ -120,7 +120,7 @@ func TestKustomizeGeneratorReturnsOnlyWhatItGenerated(t *testing.T) {
 			testenv.UseDemoKey(t)
 			input := kustomizeGeneratorInput(t, c)
 			var stdout, stderr bytes.Buffer
-			p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: testenv.Path("testdata", "secrets"), Log: &stderr}
+			p := &fn.Processor{Decryptor: testsops.NewDecryptor(), Encryptor: testsops.NewEncryptor(), Root: testenv.Path("testdata", "secrets"), Log: &stderr}
 			if err := fn.Run(p, bytes.NewReader(input), &stdout); err != nil {
 				t.Fatalf("Run: %v\n%s", err, stderr.String())
 			}
@@ -156,7 +156,7 @@ func TestKustomizeGeneratorFailureKeepsItsInput(t *testing.T) {
 	testenv.Isolate(t) // no key: decryption fails
 	input := kustomizeGeneratorInput(t, generatorCase{})
 	var stdout, stderr bytes.Buffer
-	p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: testenv.Path("testdata", "secrets"), Log: &stderr}
+	p := &fn.Processor{Decryptor: testsops.NewDecryptor(), Encryptor: testsops.NewEncryptor(), Root: testenv.Path("testdata", "secrets"), Log: &stderr}
 	err := fn.Run(p, bytes.NewReader(input), &stdout)
 	if !errors.Is(err, fn.ErrFailed) {
 		t.Fatalf("Run: %v, want ErrFailed", err)

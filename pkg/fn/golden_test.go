@@ -12,8 +12,8 @@ import (
 	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/transform"
 )
 
@@ -87,7 +87,7 @@ func runCase(t *testing.T, dir string) (string, string, error) {
 	}
 	input := generatorInput(t, request)
 	var stdout, stderr bytes.Buffer
-	p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: work, Log: &stderr, Side: transform.Side(readOptional(t, dir, "side"))}
+	p := &fn.Processor{Decryptor: testsops.NewDecryptor(), Encryptor: testsops.NewEncryptor(), Root: work, Log: &stderr, Side: transform.Side(readOptional(t, dir, "side"))}
 	if now := readOptional(t, dir, "now"); now != "" {
 		at, err := time.Parse(time.RFC3339, now)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
@@ -21,7 +22,7 @@ func fixtureSecrets(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	defer root.Close()
-	res := secrets.NewResolver(root, secrets.NewSOPSDecryptor())
+	res := secrets.NewResolver(root, testsops.NewDecryptor())
 	var out []string
 	add := func(ref secrets.Ref) {
 		v, err := res.Resolve(ref)

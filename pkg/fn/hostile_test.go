@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
@@ -29,7 +30,7 @@ func runBounded(t *testing.T, dir string, input []byte) (string, string, error) 
 	runtime.ReadMemStats(&before)
 	go func() {
 		var stdout, stderr bytes.Buffer
-		p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: dir, Log: &stderr}
+		p := &fn.Processor{Decryptor: testsops.NewDecryptor(), Encryptor: testsops.NewEncryptor(), Root: dir, Log: &stderr}
 		err := fn.Run(p, bytes.NewReader(input), &stdout)
 		done <- out{stdout.String(), stderr.String(), err}
 	}()

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testvault"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
@@ -25,7 +26,7 @@ func TestAllowedVaultRendersThroughTheFunction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := secrets.NewSOPSDecryptor().Decrypt("kubeconfig.yaml", data, secrets.FormatYAML)
+	doc, err := testsops.NewDecryptor().Decrypt("kubeconfig.yaml", data, secrets.FormatYAML)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func TestAllowedVaultRendersThroughTheFunction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enc, err := secrets.EncryptYAML(plain.Bytes(), secrets.EncryptOptions{Groups: []secrets.KeyGroup{{HCVaultTransit: []string{srv.KeyURI("k")}}}, Policy: policy})
+	enc, err := testsops.NewEncryptor().EncryptYAML(plain.Bytes(), secrets.EncryptOptions{Groups: []secrets.KeyGroup{{HCVaultTransit: []string{srv.KeyURI("k")}}}, Policy: policy})
 	if err != nil {
 		t.Fatal(err)
 	}

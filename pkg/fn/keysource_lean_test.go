@@ -9,6 +9,7 @@ import (
 
 	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
 
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testvault"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
@@ -25,7 +26,7 @@ func TestAllowedVaultIsHandedOver(t *testing.T) {
 	srv := testvault.Start(t)
 	dir := vaultDir(t, srv)
 	var stdout, stderr bytes.Buffer
-	p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor().WithKeyPolicy(allowVault(t, srv)), Root: dir, Log: &stderr}
+	p := &fn.Processor{Decryptor: testsops.NewDecryptorWithPolicy(allowVault(t, srv)), Encryptor: testsops.NewEncryptor(), Root: dir, Log: &stderr}
 	err := fn.Run(p, bytes.NewReader(resourceList(t, request("a", "app", "vault-kubeconfig.yaml"))), &stdout)
 	if !errors.Is(err, secrets.ErrNeedsFullSOPS) {
 		t.Fatalf("err = %v, want a hand-over (ErrNeedsFullSOPS)\n%s", err, stderr.String())
@@ -48,7 +49,7 @@ func TestRenderHandsOverToo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor().WithKeyPolicy(allowVault(t, srv)), Root: dir}
+	p := &fn.Processor{Decryptor: testsops.NewDecryptorWithPolicy(allowVault(t, srv)), Root: dir}
 	run, err := p.Render(rl)
 	if !errors.Is(err, secrets.ErrNeedsFullSOPS) {
 		t.Fatalf("err = %v, want a hand-over (ErrNeedsFullSOPS)", err)

@@ -10,6 +10,7 @@ import (
 
 	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
 
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testvault"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
@@ -19,7 +20,7 @@ import (
 func runWithPolicy(t *testing.T, dir string, policy secrets.KeyPolicy, input []byte) (*sdk.ResourceList, string, error) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor().WithKeyPolicy(policy), Root: dir, Log: &stderr}
+	p := &fn.Processor{Decryptor: testsops.NewDecryptorWithPolicy(policy), Encryptor: testsops.NewEncryptor(), Root: dir, Log: &stderr}
 	err := fn.Run(p, bytes.NewReader(input), &stdout)
 	rl, perr := sdk.ParseResourceList(stdout.Bytes())
 	if perr != nil {

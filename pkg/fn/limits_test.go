@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
 // manyRequests is a ResourceList of n requests as items.
@@ -38,7 +38,7 @@ func TestRequestLimit(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: dir, Log: &stderr, Limits: tc.limits}
+			p := &fn.Processor{Decryptor: testsops.NewDecryptor(), Encryptor: testsops.NewEncryptor(), Root: dir, Log: &stderr, Limits: tc.limits}
 			err := fn.Run(p, bytes.NewReader(manyRequests(tc.requests)), &stdout)
 			if !tc.wantErr {
 				if err != nil {
@@ -72,7 +72,7 @@ func TestRequestLimit(t *testing.T) {
 func TestReadBudget(t *testing.T) {
 	dir := fixtureDir(t)
 	var stdout, stderr bytes.Buffer
-	p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: dir, Log: &stderr, Limits: fn.Limits{MaxReadBytes: 100}}
+	p := &fn.Processor{Decryptor: testsops.NewDecryptor(), Encryptor: testsops.NewEncryptor(), Root: dir, Log: &stderr, Limits: fn.Limits{MaxReadBytes: 100}}
 	err := fn.Run(p, bytes.NewReader(manyRequests(1)), &stdout)
 	if err == nil {
 		t.Fatal("the render succeeded")
@@ -90,7 +90,7 @@ func TestReadBudget(t *testing.T) {
 func TestInputNodeLimit(t *testing.T) {
 	input := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: junk\n  data:\n    junk: [" + strings.Repeat("a,", fn.MaxInputSeparators) + "a]\n"
 	var stdout, stderr bytes.Buffer
-	p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: t.TempDir(), Log: &stderr}
+	p := &fn.Processor{Decryptor: testsops.NewDecryptor(), Encryptor: testsops.NewEncryptor(), Root: t.TempDir(), Log: &stderr}
 	err := fn.Run(p, strings.NewReader(input), &stdout)
 	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("the limit is %d", fn.MaxInputSeparators)) {
 		t.Fatalf("error = %v, want the separator limit", err)

@@ -106,7 +106,10 @@ func (r *renderer) encrypt(obj *sdk.KubeObject, plain []byte, previous func(obje
 			return prev, nil
 		}
 	}
-	ciphertext, err := secrets.EncryptYAML(plain, secrets.EncryptOptions{
+	if r.encryptor == nil {
+		return nil, &diag.Finding{Severity: diag.Error, Field: field, Message: fmt.Sprintf("encrypting the %s: %s", obj.GetKind(), secrets.ErrNoEncryptor)}
+	}
+	ciphertext, err := r.encryptor.EncryptYAML(plain, secrets.EncryptOptions{
 		Groups:           keyGroups(enc),
 		ShamirThreshold:  enc.ShamirThreshold,
 		EncryptedRegex:   EncryptedRegex,

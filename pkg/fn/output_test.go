@@ -2,6 +2,7 @@ package fn_test
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
@@ -34,7 +37,7 @@ func findItem(rl *sdk.ResourceList, kind string) *sdk.KubeObject {
 // plaintextOf decrypts an encrypted object with the sops library.
 func plaintextOf(t *testing.T, obj *sdk.KubeObject) map[string]any {
 	t.Helper()
-	doc, err := secrets.NewSOPSDecryptor().Decrypt("output", []byte(obj.String()), secrets.FormatYAML)
+	doc, err := testsops.NewDecryptor().Decrypt("output", []byte(obj.String()), secrets.FormatYAML)
 	if err != nil {
 		t.Fatalf("the encrypted output does not decrypt: %v", err)
 	}
@@ -144,7 +147,7 @@ func TestEncryptedOutputIsStableAndTamperEvident(t *testing.T) {
 	if b[i] == '+' || b[i] == '/' || b[i] == '=' {
 		b[i] = 'Q'
 	}
-	if _, err := secrets.NewSOPSDecryptor().Decrypt("tampered", b, secrets.FormatYAML); secrets.ReasonOf(err) != secrets.ReasonTampered {
+	if _, err := testsops.NewDecryptor().Decrypt("tampered", b, secrets.FormatYAML); secrets.ReasonOf(err) != secrets.ReasonTampered {
 		t.Errorf("tampered output: err = %v, want ReasonTampered", err)
 	}
 }
@@ -242,7 +245,7 @@ func TestKeyGroupsWithThreshold(t *testing.T) {
 		t.Errorf("no shamir threshold in:\n%s", pair.String())
 	}
 	// One group's key is not enough; both are.
-	if _, err := secrets.NewSOPSDecryptor().Decrypt("output", []byte(pair.String()), secrets.FormatYAML); secrets.ReasonOf(err) != secrets.ReasonNoKey {
+	if _, err := testsops.NewDecryptor().Decrypt("output", []byte(pair.String()), secrets.FormatYAML); secrets.ReasonOf(err) != secrets.ReasonNoKey {
 		t.Errorf("decrypting with one of two required groups: err = %v, want ReasonNoKey", err)
 	}
 	both := filepath.Join(t.TempDir(), "keys.txt")
@@ -258,4 +261,41 @@ func must(b []byte, err error) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// TestNilEncryptorRefusesOnlyOutputEncrypt: a Processor without an
+// Encryptor renders plaintext output, and reports a request that asks for
+// encryption as an error (nothing rendered), naming the missing encryptor.
+func TestNilEncryptorRefusesOnlyOutputEncrypt(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		req     string
+		wantErr bool
+	}{
+		{"output.encrypt", encryptedRequest("a", demoRecipient(t), ""), true},
+		{"plaintext output", request("a", "app", "kubeconfig.yaml"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			p := &fn.Processor{Decryptor: testsops.NewDecryptor(), Root: fixtureDir(t), Log: &stderr}
+			err := fn.Run(p, bytes.NewReader(resourceList(t, "", tc.req)), &stdout)
+			rl, perr := sdk.ParseResourceList(stdout.Bytes())
+			if perr != nil {
+				t.Fatalf("output is not a ResourceList: %v", perr)
+			}
+			if !tc.wantErr {
+				if err != nil || findItem(rl, "ClusterPair") == nil {
+					t.Fatalf("err = %v, ClusterPair rendered: %v\n%s", err, findItem(rl, "ClusterPair") != nil, stderr.String())
+				}
+				return
+			}
+			if !errors.Is(err, fn.ErrFailed) || findItem(rl, "ClusterPair") != nil {
+				t.Fatalf("err = %v, want fn.ErrFailed and nothing rendered", err)
+			}
+			want := "spec.output.encrypt: encrypting the ClusterPair: " + secrets.ErrNoEncryptor.Error()
+			if !strings.Contains(stderr.String(), want) {
+				t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+			}
+		})
+	}
 }

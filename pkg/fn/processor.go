@@ -26,6 +26,11 @@ var ErrFailed = errors.New("clusterpair-fn: rendering failed")
 type Processor struct {
 	// Decryptor decrypts referenced files.
 	Decryptor secrets.Decryptor
+	// Encryptor encrypts the output of requests that set output.encrypt
+	// (under the Decryptor's KeyPolicy, see secrets.PolicyOf). nil: such a
+	// request fails with an error finding (secrets.ErrNoEncryptor); the
+	// others render.
+	Encryptor secrets.Encryptor
 	// Root is the directory every file a request references must be in:
 	// the operator's choice, never the input's (the working directory
 	// kustomize or kpt runs the function in, or --root). A request's files
@@ -97,6 +102,7 @@ func (p *Processor) render(rl *sdk.ResourceList, typed bool) (Rendering, error) 
 	}
 	r := newRenderer(root, budget, p.Decryptor, now(), p.Side, rl.Items, run.Requests)
 	r.typed = typed
+	r.encryptor = p.Encryptor
 	renderAll(r, run.Requests)
 	// A lean build hands the whole run over before reporting anything, so
 	// that the full build's report is the only one.

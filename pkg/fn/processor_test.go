@@ -12,8 +12,8 @@ import (
 	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
 func request(name, namespace, kubeconfig string, annotations ...string) string {
@@ -70,7 +70,7 @@ func resourceList(t *testing.T, functionConfig string, items ...string) []byte {
 func run(t *testing.T, workDir string, input []byte) (*sdk.ResourceList, string, error) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: workDir, Log: &stderr}
+	p := &fn.Processor{Decryptor: testsops.NewDecryptor(), Encryptor: testsops.NewEncryptor(), Root: workDir, Log: &stderr}
 	err := fn.Run(p, bytes.NewReader(input), &stdout)
 	rl, perr := sdk.ParseResourceList(stdout.Bytes())
 	if perr != nil {
@@ -229,7 +229,7 @@ func TestMalformedInput(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: t.TempDir(), Log: &stderr}
+			p := &fn.Processor{Decryptor: testsops.NewDecryptor(), Encryptor: testsops.NewEncryptor(), Root: t.TempDir(), Log: &stderr}
 			err := fn.Run(p, strings.NewReader(in), &stdout)
 			if err == nil {
 				t.Fatal("want an error")

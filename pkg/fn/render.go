@@ -20,6 +20,8 @@ type renderer struct {
 	root      *secrets.Root
 	budget    *secrets.Budget
 	decryptor secrets.Decryptor
+	// encryptor encrypts output (output.encrypt); nil refuses to.
+	encryptor secrets.Encryptor
 	now       time.Time
 	side      transform.Side
 	// encrypted indexes the SOPS-encrypted input items (earlier encrypted

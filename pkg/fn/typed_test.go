@@ -11,6 +11,7 @@ import (
 	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
@@ -27,7 +28,7 @@ func renderTyped(t *testing.T, dir string, side transform.Side, input []byte) (*
 		t.Fatal(err)
 	}
 	before, _ := rl.ToYAML()
-	p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: dir, Side: side}
+	p := &fn.Processor{Decryptor: testsops.NewDecryptor(), Encryptor: testsops.NewEncryptor(), Root: dir, Side: side}
 	run, err := p.Render(rl)
 	after, _ := rl.ToYAML()
 	if !bytes.Equal(before, after) {
@@ -192,7 +193,7 @@ func TestRenderRootMissing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &fn.Processor{Decryptor: secrets.NewSOPSDecryptor(), Root: filepath.Join(t.TempDir(), "gone")}
+	p := &fn.Processor{Decryptor: testsops.NewDecryptor(), Root: filepath.Join(t.TempDir(), "gone")}
 	run, err := p.Render(rl)
 	if err == nil || !strings.Contains(err.Error(), "opening the render root") || run != nil {
 		t.Errorf("Render = %+v, %v; want the root's error and no outcome", run, err)

@@ -1,5 +1,3 @@
-//go:build !lean
-
 // Package rekey re-encrypts the SOPS files that ClusterPairRequests
 // reference to the recipients the .sops.yaml creation rules name today,
 // the way `sops updatekeys` does: the file's data key is decrypted with the
@@ -8,4 +6,9 @@
 // rewritten with the same ciphertext and MAC and the new key list. No
 // value is decrypted and no plaintext is written. It is the step after a
 // key rotation or after someone leaves the team.
+//
+// It is full-only: it works on the sops library's trees and key groups and
+// keeps them within the operator's KeyPolicy with package sopsfull. Only
+// the full binary links it (cmd/clusterpair-fn/rekey.go is built without
+// the lean tag); it needs no build tag of its own.
 package rekey

@@ -1,5 +1,3 @@
-//go:build !lean
-
 package rekey
 
 import (
@@ -20,6 +18,7 @@ import (
 
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets/sopsfull"
 )
 
 // maxFileSize bounds a file rekey reads (a kubeconfig or a token is small).
@@ -185,11 +184,11 @@ func rekeyFile(r *ref, explicitConfig string, dryRun bool, policy secrets.KeyPol
 
 	// Neither the file's keys nor the rule's recipients may make this
 	// process contact a key service the operator has not allowed.
-	if err := policy.CheckKeyGroups("the creation rule's recipients", rule.KeyGroups); err != nil {
+	if err := sopsfull.CheckKeyGroups(policy, "the creation rule's recipients", rule.KeyGroups); err != nil {
 		return c, nil, err
 	}
 	listed := describeGroups(tree.Metadata.KeyGroups)
-	denied := policy.FilterKeyGroups(r.path, tree.Metadata.KeyGroups)
+	denied := sopsfull.FilterKeyGroups(policy, r.path, tree.Metadata.KeyGroups)
 	svcs := []keyservice.KeyServiceClient{keyservice.NewLocalClient()}
 	dataKey, err := tree.Metadata.GetDataKeyWithKeyServices(svcs, nil)
 	if err != nil {

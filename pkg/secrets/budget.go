@@ -36,7 +36,7 @@ func (b *Budget) charge(file string, n int) error {
 		return nil
 	}
 	if used := b.used.Add(int64(n)); used > b.limit {
-		return newError(file, ReasonTooLarge, "reading it brings this run's referenced files to %d bytes, over the limit of %d (raise it with --max-read-bytes or CLUSTERPAIR_FN_MAX_READ_BYTES)", used, b.limit)
+		return NewError(file, ReasonTooLarge, "reading it brings this run's referenced files to %d bytes, over the limit of %d (raise it with --max-read-bytes or CLUSTERPAIR_FN_MAX_READ_BYTES)", used, b.limit)
 	}
 	return nil
 }

@@ -39,11 +39,11 @@ func NewDocument(format Format, branches []sopsfile.Mapping, plaintext func() ([
 // files: the file's content).
 func (d *Document) Whole(file string) (Value, error) {
 	if len(d.branches) != 1 {
-		return Value{}, newError(file, ReasonBadValue, "has %d YAML documents; only single-document files are supported", len(d.branches))
+		return Value{}, NewError(file, ReasonBadValue, "has %d YAML documents; only single-document files are supported", len(d.branches))
 	}
 	out, err := d.plaintext()
 	if err != nil {
-		return Value{}, newError(file, ReasonBadValue, "cannot be re-emitted as %s", d.format)
+		return Value{}, NewError(file, ReasonBadValue, "cannot be re-emitted as %s", d.format)
 	}
 	return NewValue(out), nil
 }
@@ -53,10 +53,10 @@ func (d *Document) Whole(file string) (Value, error) {
 // or list yields YAML.
 func (d *Document) Lookup(file, key string) (Value, error) {
 	if !d.format.Structured() {
-		return Value{}, newError(file, ReasonKeyNotFound, "is a binary file: it has no keys (remove key, or set format)")
+		return Value{}, NewError(file, ReasonKeyNotFound, "is a binary file: it has no keys (remove key, or set format)")
 	}
 	if len(d.branches) != 1 {
-		return Value{}, newError(file, ReasonBadValue, "has %d YAML documents; only single-document files are supported", len(d.branches))
+		return Value{}, NewError(file, ReasonBadValue, "has %d YAML documents; only single-document files are supported", len(d.branches))
 	}
 	var cur any = d.branches[0]
 	segments := strings.Split(key, ".")
@@ -66,18 +66,18 @@ func (d *Document) Lookup(file, key string) (Value, error) {
 		case sopsfile.Mapping:
 			next, ok := node.Get(seg)
 			if !ok {
-				return Value{}, newError(file, ReasonKeyNotFound, "has no key %q%s (available: %s)", seg, under(walked), mappingKeys(node))
+				return Value{}, NewError(file, ReasonKeyNotFound, "has no key %q%s (available: %s)", seg, under(walked), mappingKeys(node))
 			}
 			cur = next
 		case sopsfile.List:
 			items := node.Items()
 			idx, err := strconv.Atoi(seg)
 			if err != nil || idx < 0 || idx >= len(items) {
-				return Value{}, newError(file, ReasonKeyNotFound, "%s is a list of %d items; %q is not an index into it", walked, len(items), seg)
+				return Value{}, NewError(file, ReasonKeyNotFound, "%s is a list of %d items; %q is not an index into it", walked, len(items), seg)
 			}
 			cur = items[idx]
 		default:
-			return Value{}, newError(file, ReasonKeyNotFound, "%s is a scalar; it has no key %q", walked, seg)
+			return Value{}, NewError(file, ReasonKeyNotFound, "%s is a scalar; it has no key %q", walked, seg)
 		}
 	}
 	return scalarOrSubtree(file, key, cur)
@@ -122,13 +122,13 @@ func scalarOrSubtree(file, key string, v any) (Value, error) {
 	case sopsfile.Mapping, sopsfile.List:
 		out, err := sopsfile.EncodeYAML(x)
 		if err != nil {
-			return Value{}, newError(file, ReasonBadValue, "key %q holds a %s that cannot be emitted as YAML", key, kindOf(x))
+			return Value{}, NewError(file, ReasonBadValue, "key %q holds a %s that cannot be emitted as YAML", key, kindOf(x))
 		}
 		return NewValue(out), nil
 	case nil:
-		return Value{}, newError(file, ReasonBadValue, "key %q is null", key)
+		return Value{}, NewError(file, ReasonBadValue, "key %q is null", key)
 	default:
-		return Value{}, newError(file, ReasonBadValue, "key %q holds a %s, not a string", key, fmt.Sprintf("%T", v))
+		return Value{}, NewError(file, ReasonBadValue, "key %q holds a %s, not a string", key, fmt.Sprintf("%T", v))
 	}
 }
 

@@ -34,6 +34,10 @@ const (
 // work over to clusterpair-fn-full.
 var ErrNeedsFullSOPS = errors.New("needs the full sops library (clusterpair-fn-full)")
 
+// ErrNoEncryptor is returned by the callers of an Encryptor (output.encrypt,
+// `new`) when none was given to them: the program's wiring chooses one.
+var ErrNoEncryptor = errors.New("no SOPS encryptor is configured")
+
 // Error is a resolution failure. Its message names the file and, where
 // relevant, the key inside it, and never contains decrypted data.
 type Error struct {
@@ -67,6 +71,16 @@ func ReasonOf(err error) Reason {
 	return ""
 }
 
-func newError(file string, reason Reason, format string, args ...any) *Error {
+// NewError returns an *Error for file whose Detail is format applied to
+// args. The SOPS implementations (packages sopsfull and sopslean) build
+// their failures with it; the args must never hold decrypted data.
+func NewError(file string, reason Reason, format string, args ...any) *Error {
 	return &Error{File: file, Reason: reason, Detail: fmt.Sprintf(format, args...)}
+}
+
+// NoKeyError is the ReasonNoKey failure of both SOPS implementations: none
+// of the file's keys (keys: their public identifiers, joined) could decrypt
+// it. It says which of the age key sources sops reads were there.
+func NoKeyError(file, keys string) *Error {
+	return NewError(file, ReasonNoKey, "none of the file's keys (%s) could decrypt it (%s); make one of their private keys available to sops (for age: SOPS_AGE_KEY_FILE or SOPS_AGE_KEY)", keys, envAgeKeySources())
 }

@@ -201,7 +201,7 @@ func (p KeyPolicy) Check(what string, keys []RemoteKey) *Error {
 	if len(denied) == 0 {
 		return nil
 	}
-	return notAllowedError(what, denied)
+	return NotAllowedError(what, denied)
 }
 
 // Denied returns the keys the policy does not allow, without duplicates.
@@ -218,18 +218,6 @@ func (p KeyPolicy) Denied(keys []RemoteKey) []RemoteKey {
 	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
 	return out
 }
-
-// WithKeyPolicy returns a copy of the decryptor that uses the network key
-// sources p allows. Encryption in the same run (output.encrypt) follows the
-// same policy (see PolicyOf).
-func (d *SOPSDecryptor) WithKeyPolicy(p KeyPolicy) *SOPSDecryptor {
-	c := *d
-	c.policy = p
-	return &c
-}
-
-// KeyPolicy returns the decryptor's policy.
-func (d *SOPSDecryptor) KeyPolicy() KeyPolicy { return d.policy }
 
 // PolicyOf returns the KeyPolicy of a decryptor that has one (a
 // KeyPolicy() method), and otherwise the zero policy, which allows no

@@ -143,14 +143,6 @@ func TestNotAllowedErrorIsRedacted(t *testing.T) {
 	}
 }
 
-func TestRedactKeyIDs(t *testing.T) {
-	got := redactKeyIDs([]string{"hc_vault https://vault:8200/v1/transit/keys/k?t=SECRET", "azure_kv https://v.vault.azure.net/keys/k/1", "kms " + testARN, "age age1xyz"})
-	want := []string{"hc_vault https://vault:8200", "azure_kv https://v.vault.azure.net", "kms " + testARN, "age age1xyz"}
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("redactKeyIDs = %q, want %q", got, want)
-	}
-}
-
 func TestAgePluginRecipient(t *testing.T) {
 	cases := map[string]string{
 		"age1yubikey1qwertyzq":                 "yubikey",
@@ -160,9 +152,9 @@ func TestAgePluginRecipient(t *testing.T) {
 		"ssh-ed25519 AAAA":                     "",
 	}
 	for in, want := range cases {
-		k, ok := agePluginRecipient(in)
+		k, ok := AgePluginRecipient(in)
 		if ok != (want != "") || k.ID != want {
-			t.Errorf("agePluginRecipient(%q) = %+v, %v; want plugin %q", in, k, ok, want)
+			t.Errorf("AgePluginRecipient(%q) = %+v, %v; want plugin %q", in, k, ok, want)
 		}
 	}
 }

@@ -1,16 +1,18 @@
-package secrets
+package secrets_test
 
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"filippo.io/age/plugin"
 
+	"github.com/clusterpair-fn/clusterpair-fn/internal/secretstest"
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testvault"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
 // These tests run in both builds (go test and go test -tags lean): a Vault
@@ -20,7 +22,7 @@ import (
 
 func vaultFixture(t *testing.T, srv *testvault.Server) []byte {
 	t.Helper()
-	data, err := os.ReadFile(srcFixture("kubeconfig.yaml"))
+	data, err := os.ReadFile(secretstest.SrcFixture("kubeconfig.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,19 +38,19 @@ func TestVaultNotAllowedMakesNoConnection(t *testing.T) {
 	t.Setenv("VAULT_TOKEN", testvault.Token)
 	srv := testvault.Start(t)
 	data := vaultFixture(t, srv)
-	other, err := ParseKeyPolicy("hc_vault=http://127.0.0.1:1, kms=*, azure_kv=" + srv.URL)
+	other, err := secrets.ParseKeyPolicy("hc_vault=http://127.0.0.1:1, kms=*, azure_kv=" + srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, policy := range map[string]KeyPolicy{"no policy": {}, "other entries": other} {
+	for name, policy := range map[string]secrets.KeyPolicy{"no policy": {}, "other entries": other} {
 		t.Run(name, func(t *testing.T) {
-			_, err := NewSOPSDecryptor().WithKeyPolicy(policy).Decrypt("team-a/kubeconfig.yaml", data, FormatYAML)
-			e := errorWithReason(t, err, ReasonKeyNotAllowed)
+			_, err := testsops.NewDecryptorWithPolicy(policy).Decrypt("team-a/kubeconfig.yaml", data, secrets.FormatYAML)
+			e := errorWithReason(t, err, secrets.ReasonKeyNotAllowed)
 			if e.File != "team-a/kubeconfig.yaml" {
 				t.Errorf("the error names %q", e.File)
 			}
-			assertContains(t, e.Error(), "hc_vault "+srv.URL, "hc_vault="+srv.URL, "nothing was contacted")
-			if errors.Is(err, ErrNeedsFullSOPS) {
+			secretstest.AssertContains(t, e.Error(), "hc_vault "+srv.URL, "hc_vault="+srv.URL, "nothing was contacted")
+			if errors.Is(err, secrets.ErrNeedsFullSOPS) {
 				t.Error("a key source that is not allowed must not be handed over to the full build")
 			}
 		})
@@ -63,11 +65,11 @@ func TestVaultNotAllowedMakesNoConnection(t *testing.T) {
 func TestAgeKeyStillDecryptsBesideANotAllowedVault(t *testing.T) {
 	testenv.UseDemoKey(t)
 	srv := testvault.Start(t)
-	data, err := os.ReadFile(srcFixture("kubeconfig.yaml"))
+	data, err := os.ReadFile(secretstest.SrcFixture("kubeconfig.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := NewSOPSDecryptor().Decrypt("kubeconfig.yaml", testvault.AlsoVault(t, data, srv.URL), FormatYAML)
+	doc, err := testsops.NewDecryptor().Decrypt("kubeconfig.yaml", testvault.AlsoVault(t, data, srv.URL), secrets.FormatYAML)
 	if err != nil {
 		t.Fatalf("Decrypt: %v", err)
 	}
@@ -86,12 +88,12 @@ func TestEncryptToNotAllowedVaultMakesNoConnection(t *testing.T) {
 	testenv.Isolate(t)
 	t.Setenv("VAULT_TOKEN", testvault.Token)
 	srv := testvault.Start(t)
-	_, err := EncryptYAML([]byte("spec: {a: b}\n"), EncryptOptions{Groups: []KeyGroup{{
+	_, err := testsops.NewEncryptor().EncryptYAML([]byte("spec: {a: b}\n"), secrets.EncryptOptions{Groups: []secrets.KeyGroup{{
 		Age:            []string{testenv.Recipient(t, testenv.DemoKeyFile())},
 		HCVaultTransit: []string{srv.KeyURI("k") + "?token=QUERYSECRET"},
 	}}})
-	e := errorWithReason(t, err, ReasonKeyNotAllowed)
-	assertContains(t, e.Error(), "hc_vault "+srv.URL)
+	e := errorWithReason(t, err, secrets.ReasonKeyNotAllowed)
+	secretstest.AssertContains(t, e.Error(), "hc_vault "+srv.URL)
 	if strings.Contains(e.Error(), "QUERYSECRET") || strings.Contains(e.Error(), "/v1/") {
 		t.Errorf("the error shows more of the URL than scheme, host and port: %v", e)
 	}
@@ -100,29 +102,15 @@ func TestEncryptToNotAllowedVaultMakesNoConnection(t *testing.T) {
 	}
 }
 
-// fakeAgePlugin puts an age-plugin-NAME program on PATH that leaves a
-// marker file when it runs; it returns the marker's path.
-func fakeAgePlugin(t *testing.T, name string) string {
-	t.Helper()
-	dir := t.TempDir()
-	marker := filepath.Join(dir, "ran")
-	script := "#!/bin/sh\ntouch '" + marker + "'\nexit 1\n"
-	if err := os.WriteFile(filepath.Join(dir, "age-plugin-"+name), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	return marker
-}
-
 // TestEncryptToAgePluginNeedsPolicy: an age plugin recipient in
 // output.encrypt (age1NAME1...) would run age-plugin-NAME; without an
 // age_plugin entry it is refused and the plugin does not run.
 func TestEncryptToAgePluginNeedsPolicy(t *testing.T) {
 	testenv.Isolate(t)
-	marker := fakeAgePlugin(t, "evil")
-	_, err := EncryptYAML([]byte("spec: {a: b}\n"), EncryptOptions{Groups: []KeyGroup{{Age: []string{plugin.EncodeRecipient("evil", []byte{1, 2, 3})}}}})
-	e := errorWithReason(t, err, ReasonKeyNotAllowed)
-	assertContains(t, e.Error(), "age_plugin evil", "age_plugin=evil")
+	marker := secretstest.FakeAgePlugin(t, "evil")
+	_, err := testsops.NewEncryptor().EncryptYAML([]byte("spec: {a: b}\n"), secrets.EncryptOptions{Groups: []secrets.KeyGroup{{Age: []string{plugin.EncodeRecipient("evil", []byte{1, 2, 3})}}}})
+	e := errorWithReason(t, err, secrets.ReasonKeyNotAllowed)
+	secretstest.AssertContains(t, e.Error(), "age_plugin evil", "age_plugin=evil")
 	if _, err := os.Stat(marker); err == nil {
 		t.Fatal("the age plugin ran")
 	}

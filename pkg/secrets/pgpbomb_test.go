@@ -1,4 +1,4 @@
-package secrets
+package secrets_test
 
 import (
 	"bytes"
@@ -12,7 +12,10 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"sigs.k8s.io/yaml"
 
+	"github.com/clusterpair-fn/clusterpair-fn/internal/secretstest"
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets/sopsfile"
 )
 
@@ -109,7 +112,7 @@ func TestPGPMessagesAreCheckedBeforeDecryption(t *testing.T) {
 	}
 	t.Setenv("SOPS_GPG_EXEC", gpg)
 	t.Setenv("GNUPGHOME", t.TempDir())
-	data, err := os.ReadFile(srcFixture("kubeconfig.yaml"))
+	data, err := os.ReadFile(secretstest.SrcFixture("kubeconfig.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +128,7 @@ func TestPGPMessagesAreCheckedBeforeDecryption(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_ = os.Remove(marker)
-			_, err := NewSOPSDecryptor().Decrypt("kubeconfig.yaml", pgpOnly(t, data, tc.enc), FormatYAML)
+			_, err := testsops.NewDecryptor().Decrypt("kubeconfig.yaml", pgpOnly(t, data, tc.enc), secrets.FormatYAML)
 			if err == nil {
 				t.Fatal("decrypted without a key")
 			}

@@ -34,20 +34,6 @@ func normalEndpoint(raw string) (string, bool) {
 	return scheme + "://" + net.JoinHostPort(host, port), true
 }
 
-// redactKeyIDs rewrites "TYPE ID" key descriptions so that the URL of a
-// Vault or Key Vault key keeps its scheme, host and port only.
-func redactKeyIDs(ids []string) []string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		kind, rest, _ := strings.Cut(id, " ")
-		if kind == KindVault || kind == KindAzureKV {
-			id = kind + " " + diag.RedactURL(rest)
-		}
-		out[i] = id
-	}
-	return out
-}
-
 // RemoteKey is a master key of a network key source, as a file's metadata
 // or an encryption's recipients name it.
 type RemoteKey struct {
@@ -100,10 +86,11 @@ func (k RemoteKey) id() (string, bool) {
 // pluginName is what an age plugin's name looks like.
 var pluginName = regexp.MustCompile(`^[a-z0-9._+-]+$`)
 
-// agePluginRecipient returns the plugin an age recipient names, as sops
+// AgePluginRecipient returns the plugin an age recipient names, as sops
 // recognizes one ("age1NAME1DATA", not a post-quantum "age1pq1..." key);
-// ok is false for a plain age or SSH recipient.
-func agePluginRecipient(recipient string) (RemoteKey, bool) {
+// ok is false for a plain age or SSH recipient. Encrypting to a plugin
+// recipient runs its program, so the KeyPolicy must allow it (KindAgePlugin).
+func AgePluginRecipient(recipient string) (RemoteKey, bool) {
 	if !strings.HasPrefix(recipient, "age1") || strings.HasPrefix(recipient, "age1pq1") || strings.Count(recipient, "1") < 2 {
 		return RemoteKey{}, false
 	}
@@ -129,9 +116,10 @@ func (k RemoteKey) String() string {
 	return k.Kind + " " + id
 }
 
-// notAllowedError names the file and every key source the operator has not
-// allowed, and how to allow one.
-func notAllowedError(file string, denied []RemoteKey) *Error {
+// NotAllowedError is the ReasonKeyNotAllowed failure: it names the file (or
+// the recipients) and every key source the operator has not allowed, and
+// how to allow one.
+func NotAllowedError(file string, denied []RemoteKey) *Error {
 	names := make([]string, len(denied))
 	hints := make([]string, 0, len(denied))
 	for i, k := range denied {
@@ -144,7 +132,7 @@ func notAllowedError(file string, denied []RemoteKey) *Error {
 	if len(hints) > 0 {
 		detail += fmt.Sprintf(", or, if the operator trusts that service with the renderer's credentials, allow it with %s=%s or --allow-key-endpoint", AllowKeyEndpointsEnv, strings.Join(hints, ","))
 	}
-	return newError(file, ReasonKeyNotAllowed, "%s", detail)
+	return NewError(file, ReasonKeyNotAllowed, "%s", detail)
 }
 
 // allowHint is the allowlist entry that would allow k.
@@ -171,7 +159,7 @@ func (k RemoteKey) allowHint() string {
 func (g KeyGroup) remoteKeys() []RemoteKey {
 	var out []RemoteKey
 	for _, r := range g.Age {
-		if k, ok := agePluginRecipient(r); ok {
+		if k, ok := AgePluginRecipient(r); ok {
 			out = append(out, k)
 		}
 	}
@@ -190,9 +178,11 @@ func (g KeyGroup) remoteKeys() []RemoteKey {
 	return out
 }
 
-// checkRecipients refuses encryption options with a network key the
-// policy does not allow, before any key is contacted.
-func (o EncryptOptions) checkRecipients() error {
+// CheckRecipients refuses encryption options with a network key (or an
+// age plugin recipient) the policy does not allow, before any key is
+// contacted. Every Encryptor calls it first, the lean one included, so that
+// nothing is handed over toward a key source that is not allowed.
+func (o EncryptOptions) CheckRecipients() error {
 	var remote []RemoteKey
 	for _, g := range o.Groups {
 		remote = append(remote, g.remoteKeys()...)

@@ -67,7 +67,7 @@ func (r *Resolver) Resolve(ref Ref) (Value, error) {
 		v, err = c.doc.Lookup(ref.File, ref.Key)
 	}
 	if err == nil && v.Len() > MaxFileSize {
-		return Value{}, newError(ref.File, ReasonTooLarge, "the value decrypts to %d bytes; the limit is %d", v.Len(), MaxFileSize)
+		return Value{}, NewError(ref.File, ReasonTooLarge, "the value decrypts to %d bytes; the limit is %d", v.Len(), MaxFileSize)
 	}
 	return v, err
 }
@@ -95,7 +95,7 @@ func (r *Resolver) read(file string, format Format, allowPlaintext bool) cached 
 	doc, err := r.dec.Decrypt(file, data, format)
 	if ReasonOf(err) == ReasonPlaintext {
 		if !allowPlaintext {
-			return cached{err: newError(file, ReasonPlaintext, "has no sops metadata; encrypt it (sops encrypt --in-place %s) or, for test fixtures only, set allowUnencrypted: true", file)}
+			return cached{err: NewError(file, ReasonPlaintext, "has no sops metadata; encrypt it (sops encrypt --in-place %s) or, for test fixtures only, set allowUnencrypted: true", file)}
 		}
 		doc, err = r.dec.Parse(file, data, format)
 	}

@@ -53,7 +53,7 @@ func (r *Root) Sub(rel string) (*Root, error) {
 	}
 	if rel != "" {
 		if msg := checkPath(rel); msg != "" {
-			return nil, newError(rel, ReasonPath, "%s", msg)
+			return nil, NewError(rel, ReasonPath, "%s", msg)
 		}
 	}
 	clean := path.Clean("./" + rel)
@@ -94,7 +94,7 @@ func within(dir, p string) (string, bool) {
 // ReadFile reads the regular file at the relative path rel.
 func (r *Root) ReadFile(rel string) ([]byte, error) {
 	if msg := checkPath(rel); msg != "" {
-		return nil, newError(rel, ReasonPath, "%s", msg)
+		return nil, NewError(rel, ReasonPath, "%s", msg)
 	}
 	// O_NONBLOCK: opening a FIFO must not hang; the type is checked right after.
 	f, err := r.root.OpenFile(path.Clean(rel), os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
@@ -104,20 +104,20 @@ func (r *Root) ReadFile(rel string) ([]byte, error) {
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
-		return nil, newError(rel, ReasonUnreadable, "cannot stat: %s", errText(err))
+		return nil, NewError(rel, ReasonUnreadable, "cannot stat: %s", errText(err))
 	}
 	if !info.Mode().IsRegular() {
-		return nil, newError(rel, ReasonNotRegular, "is a %s, not a regular file", describeMode(info.Mode()))
+		return nil, NewError(rel, ReasonNotRegular, "is a %s, not a regular file", describeMode(info.Mode()))
 	}
 	if info.Size() > MaxFileSize {
-		return nil, newError(rel, ReasonTooLarge, "is %d bytes; the limit is %d", info.Size(), MaxFileSize)
+		return nil, NewError(rel, ReasonTooLarge, "is %d bytes; the limit is %d", info.Size(), MaxFileSize)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, newError(rel, ReasonUnreadable, "read failed: %s", errText(err))
+		return nil, NewError(rel, ReasonUnreadable, "read failed: %s", errText(err))
 	}
 	if len(data) > MaxFileSize {
-		return nil, newError(rel, ReasonTooLarge, "exceeds the limit of %d bytes", MaxFileSize)
+		return nil, NewError(rel, ReasonTooLarge, "exceeds the limit of %d bytes", MaxFileSize)
 	}
 	return data, nil
 }
@@ -125,15 +125,15 @@ func (r *Root) ReadFile(rel string) ([]byte, error) {
 func (r *Root) openError(rel string, err error) error {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return newError(rel, ReasonNotFound, "no such file under %q", r.dir)
+		return NewError(rel, ReasonNotFound, "no such file under %q", r.dir)
 	case errors.Is(err, fs.ErrPermission):
-		return newError(rel, ReasonUnreadable, "permission denied")
+		return NewError(rel, ReasonUnreadable, "permission denied")
 	case errors.Is(err, syscall.ELOOP):
-		return newError(rel, ReasonPath, "too many levels of symbolic links (a symlink loop?)")
+		return NewError(rel, ReasonPath, "too many levels of symbolic links (a symlink loop?)")
 	case strings.Contains(err.Error(), "escapes from parent"):
-		return newError(rel, ReasonEscapes, "resolves (through a symlink) outside %q; only files under it are read", r.dir)
+		return NewError(rel, ReasonEscapes, "resolves (through a symlink) outside %q; only files under it are read", r.dir)
 	case errors.Is(err, syscall.ENOTDIR):
-		return newError(rel, ReasonNotFound, "a parent of the path is not a directory")
+		return NewError(rel, ReasonNotFound, "a parent of the path is not a directory")
 	case errors.Is(err, syscall.ENXIO) || errors.Is(err, syscall.ENODEV):
 		// Opening a socket (or a device without a driver) fails before the
 		// type check after the open could run.
@@ -141,9 +141,9 @@ func (r *Root) openError(rel string, err error) error {
 		if info, serr := r.root.Stat(path.Clean(rel)); serr == nil {
 			kind = describeMode(info.Mode())
 		}
-		return newError(rel, ReasonNotRegular, "is a %s, not a regular file", kind)
+		return NewError(rel, ReasonNotRegular, "is a %s, not a regular file", kind)
 	default:
-		return newError(rel, ReasonUnreadable, "cannot open: %s", errText(err))
+		return NewError(rel, ReasonUnreadable, "cannot open: %s", errText(err))
 	}
 }
 

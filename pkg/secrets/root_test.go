@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterpair-fn/clusterpair-fn/internal/secretstest"
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
 )
 
@@ -159,8 +160,8 @@ func TestRootReadFileConfinement(t *testing.T) {
 			if e.File != tt.rel {
 				t.Errorf("Error.File = %q, want %q", e.File, tt.rel)
 			}
-			assertContains(t, err.Error(), tt.detail)
-			assertNoSecret(t, err.Error(), outsideContent)
+			secretstest.AssertContains(t, err.Error(), tt.detail)
+			secretstest.AssertNoSecret(t, err.Error(), outsideContent)
 		})
 	}
 }
@@ -207,7 +208,7 @@ func TestRootReadFileFIFODoesNotBlock(t *testing.T) {
 			select {
 			case err := <-done:
 				assertReason(t, err, ReasonNotRegular)
-				assertContains(t, err.Error(), "named pipe")
+				secretstest.AssertContains(t, err.Error(), "named pipe")
 			case <-time.After(10 * time.Second):
 				// Release the blocked reader so the test binary can finish.
 				if w, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
@@ -236,7 +237,7 @@ func TestRootReadFileSocketAndDevice(t *testing.T) {
 
 	_, err = readWithDeadline(t, r, "s.sock")
 	assertReason(t, err, ReasonNotRegular)
-	assertContains(t, err.Error(), "socket")
+	secretstest.AssertContains(t, err.Error(), "socket")
 
 	// A device node inside the root (only root may create one; the tests
 	// normally run as root, and then this must work).
@@ -256,7 +257,7 @@ func TestRootReadFileSocketAndDevice(t *testing.T) {
 	for _, rel := range []string{"null", "null-link"} {
 		_, err = readWithDeadline(t, r, rel)
 		assertReason(t, err, ReasonNotRegular)
-		assertContains(t, err.Error(), "device")
+		secretstest.AssertContains(t, err.Error(), "device")
 	}
 }
 
@@ -304,7 +305,7 @@ func TestRootReadFileSizeLimit(t *testing.T) {
 		}
 		assertReason(t, err, ReasonTooLarge)
 		// Refused on its size, before reading it.
-		assertContains(t, err.Error(), fmt.Sprintf("is %d bytes; the limit is %d", size, MaxFileSize))
+		secretstest.AssertContains(t, err.Error(), fmt.Sprintf("is %d bytes; the limit is %d", size, MaxFileSize))
 	}
 }
 
@@ -331,7 +332,7 @@ func TestRootOpenErrorMapping(t *testing.T) {
 	for _, tt := range tests {
 		err := r.openError("f", tt.err)
 		assertReason(t, err, tt.reason)
-		assertContains(t, err.Error(), tt.detail)
+		secretstest.AssertContains(t, err.Error(), tt.detail)
 		if strings.Contains(err.Error(), "openat") {
 			t.Errorf("%v: message leaks the syscall wrapper: %v", tt.err, err)
 		}
@@ -457,7 +458,7 @@ func TestOpenRootMissingDirectory(t *testing.T) {
 	if err == nil {
 		t.Fatal("OpenRoot of a missing directory succeeded")
 	}
-	assertContains(t, err.Error(), missing)
+	secretstest.AssertContains(t, err.Error(), missing)
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("OpenRoot error %v does not wrap fs.ErrNotExist", err)
 	}

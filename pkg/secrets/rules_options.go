@@ -2,7 +2,7 @@ package secrets
 
 import "errors"
 
-// FileEncryptOptions says how EncryptFile finds its recipients.
+// FileEncryptOptions says how Encryptor.EncryptFile finds its recipients.
 type FileEncryptOptions struct {
 	// Age and PGP are explicit recipients (like `sops encrypt --age` and
 	// `--pgp`): they replace the keys of the matching creation rule, whose
@@ -20,7 +20,7 @@ type FileEncryptOptions struct {
 	Policy KeyPolicy
 }
 
-// EncryptedFile is the result of EncryptFile.
+// EncryptedFile is the result of Encryptor.EncryptFile.
 type EncryptedFile struct {
 	// Data is the encrypted file, ready to be written to the target path.
 	Data []byte

@@ -1,4 +1,4 @@
-package secrets
+package secrets_test
 
 import (
 	"encoding/json"
@@ -8,17 +8,19 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clusterpair-fn/clusterpair-fn/internal/secretstest"
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
 // formatted returns v printed in every way a careless caller might print it.
-func formatted(v Value) map[string]string {
-	type exported struct{ Token Value }
+func formatted(v secrets.Value) map[string]string {
+	type exported struct{ Token secrets.Value }
 	type unexported struct {
 		name  string
-		token Value
+		token secrets.Value
 	}
-	type withPointer struct{ token *Value }
+	type withPointer struct{ token *secrets.Value }
 	out := map[string]string{}
 	for _, verb := range []string{"%v", "%s", "%#v", "%+v", "%q", "%x", "%X", "% x", "%d", "%o", "%b", "%c", "%U", "%p", "%t", "%e", "%10.3s", "%-40v", "%T"} {
 		out[verb] = fmt.Sprintf(verb, v)
@@ -29,8 +31,8 @@ func formatted(v Value) map[string]string {
 		out["unexported field "+verb] = fmt.Sprintf(verb, unexported{"n", v})
 		out["pointer to unexported "+verb] = fmt.Sprintf(verb, &unexported{"n", v})
 		out["unexported pointer field "+verb] = fmt.Sprintf(verb, withPointer{&v})
-		out["slice "+verb] = fmt.Sprintf(verb, []Value{v, v})
-		out["map "+verb] = fmt.Sprintf(verb, map[string]Value{"k": v})
+		out["slice "+verb] = fmt.Sprintf(verb, []secrets.Value{v, v})
+		out["map "+verb] = fmt.Sprintf(verb, map[string]secrets.Value{"k": v})
 		out["any slice "+verb] = fmt.Sprintf(verb, []any{v})
 	}
 	out["Sprint"] = fmt.Sprint(v)
@@ -49,11 +51,11 @@ func formatted(v Value) map[string]string {
 
 func TestValueNeverPrintsItsContent(t *testing.T) {
 	testenv.UseDemoKey(t)
-	secrets := append([]string{"px-0123456789abcdef0123456789abcdef"}, canaries(t)...)
+	known := append([]string{"px-0123456789abcdef0123456789abcdef"}, secretstest.Canaries(t)...)
 	// Real values, as Resolve returns them.
 	res := fixtureResolver(t)
-	var values []Value
-	for _, ref := range []Ref{
+	var values []secrets.Value
+	for _, ref := range []secrets.Ref{
 		{File: "secrets.yaml", Key: "portworx.token"},
 		{File: "px.env", Key: "PX_TOKEN"},
 		{File: "token.enc"},
@@ -62,16 +64,16 @@ func TestValueNeverPrintsItsContent(t *testing.T) {
 	} {
 		values = append(values, resolveOK(t, res, ref))
 	}
-	values = append(values, NewValue([]byte(secrets[0])))
+	values = append(values, secrets.NewValue([]byte(known[0])))
 	for _, v := range values {
 		for how, text := range formatted(v) {
-			assertNoSecret(t, text, secrets...)
+			secretstest.AssertNoSecret(t, text, known...)
 			if strings.Contains(text, v.Reveal()) {
-				t.Errorf("%s reveals the value: %s", how, redact(text, []string{v.Reveal()}))
+				t.Errorf("%s reveals the value: %s", how, secretstest.Redact(text, []string{v.Reveal()}))
 			}
 			// The decimal bytes of the value (as %d of a []byte would print them).
 			if dec := fmt.Sprint(v.Bytes()[:8]); strings.Contains(text, strings.Trim(dec, "[]")) {
-				t.Errorf("%s reveals the value's bytes: %s", how, redact(text, nil))
+				t.Errorf("%s reveals the value's bytes: %s", how, secretstest.Redact(text, nil))
 			}
 		}
 	}
@@ -89,7 +91,7 @@ func TestValueNeverPrintsItsContent(t *testing.T) {
 	}
 }
 
-func resolveOK(t *testing.T, res *Resolver, ref Ref) Value {
+func resolveOK(t *testing.T, res *secrets.Resolver, ref secrets.Ref) secrets.Value {
 	t.Helper()
 	v, err := res.Resolve(ref)
 	if err != nil {
@@ -104,21 +106,21 @@ func resolveOK(t *testing.T, res *Resolver, ref Ref) Value {
 func TestValueAccessors(t *testing.T) {
 	testenv.Isolate(t)
 	b := []byte("px-accessor-0123456789")
-	v := NewValue(b)
+	v := secrets.NewValue(b)
 	if v.Reveal() != string(b) || string(v.Bytes()) != string(b) || v.Len() != len(b) {
 		t.Fatalf("accessors: %q %q %d", v.Reveal(), v.Bytes(), v.Len())
 	}
 	if v.String() != "[redacted]" || v.GoString() != "secrets.Value{[redacted]}" {
 		t.Fatalf("String/GoString: %q %q", v.String(), v.GoString())
 	}
-	var zero Value
+	var zero secrets.Value
 	if zero.Len() != 0 || zero.Reveal() != "" || len(zero.Bytes()) != 0 {
 		t.Fatalf("zero Value: %q", zero.Reveal())
 	}
 	if fmt.Sprint(zero) != "[redacted]" {
 		t.Fatalf("zero Value prints %q", fmt.Sprint(zero))
 	}
-	empty := NewValue(nil)
+	empty := secrets.NewValue(nil)
 	if empty.Len() != 0 || empty.Reveal() != "" {
 		t.Fatal("NewValue(nil) is not empty")
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testvault"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
@@ -34,7 +35,7 @@ func encryptToVault(t *testing.T, path string, srv *testvault.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := secrets.NewSOPSDecryptor().Decrypt(filepath.Base(path), data, secrets.FormatYAML)
+	doc, err := testsops.NewDecryptor().Decrypt(filepath.Base(path), data, secrets.FormatYAML)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func encryptToVault(t *testing.T, path string, srv *testvault.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enc, err := secrets.EncryptYAML(plain.Bytes(), secrets.EncryptOptions{Groups: []secrets.KeyGroup{{HCVaultTransit: []string{srv.KeyURI("k")}}}, Policy: policy})
+	enc, err := testsops.NewFixtureEncryptor().EncryptYAML(plain.Bytes(), secrets.EncryptOptions{Groups: []secrets.KeyGroup{{HCVaultTransit: []string{srv.KeyURI("k")}}}, Policy: policy})
 	if err != nil {
 		t.Fatal(err)
 	}

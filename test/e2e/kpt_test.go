@@ -9,6 +9,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
@@ -65,7 +66,7 @@ func exampleSecrets(t *testing.T, dir string) []string {
 		t.Fatal(err)
 	}
 	defer root.Close()
-	res := secrets.NewResolver(root, secrets.NewSOPSDecryptor())
+	res := secrets.NewResolver(root, testsops.NewDecryptor())
 	tok, err := res.Resolve(secrets.Ref{File: "px-token.enc"})
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +148,7 @@ func TestKptRenderReencryptsOnChange(t *testing.T) {
 		t.Fatal("changing the request did not change the encrypted output")
 	}
 	t.Setenv("SOPS_AGE_KEY_FILE", testenv.DemoKeyFile())
-	doc, err := secrets.NewSOPSDecryptor().Decrypt("clusterpair_dr-west.yaml", []byte(newPair), secrets.FormatYAML)
+	doc, err := testsops.NewDecryptor().Decrypt("clusterpair_dr-west.yaml", []byte(newPair), secrets.FormatYAML)
 	if err != nil {
 		t.Fatalf("rendered output does not decrypt: %v", err)
 	}

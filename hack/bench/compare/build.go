@@ -45,7 +45,7 @@ var probes = []struct {
 	{"noop+clientcmd", "k8s.io/client-go/tools/clientcmd", []string{"k8s.io/client-go/tools/clientcmd"}, nil},
 	{"noop+api", "pkg/api/v1alpha1", []string{"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"}, nil},
 	{"noop+transform", "pkg/transform", []string{"github.com/clusterpair-fn/clusterpair-fn/pkg/transform"}, nil},
-	{"noop+fn(lean)", "pkg/fn with -tags lean: everything the lean function renders with", []string{"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"}, []string{"lean"}},
+	{"noop+fn(lean)", "pkg/fn and pkg/secrets/sopslean: everything the lean function renders with", []string{"github.com/clusterpair-fn/clusterpair-fn/pkg/fn", "github.com/clusterpair-fn/clusterpair-fn/pkg/secrets/sopslean"}, nil},
 }
 
 // importProbes writes and plans the probe programs under ws (inside the
@@ -77,7 +77,7 @@ func importProbes(repo, ws string) ([]*binary, error) {
 }
 
 // forbiddenForLean are the sops packages that link the cloud key services:
-// a pkg/secrets file importing one is left out of the lean build.
+// only package sopsfull (and what only the full build links) imports one.
 var forbiddenForLean = []string{
 	"github.com/getsops/sops/v3",
 	"github.com/getsops/sops/v3/aes",
@@ -133,7 +133,7 @@ func plan() []*binary {
 	return []*binary{
 		{name: "noop", role: roleFloor, pkg: "./hack/bench/noop", what: "fn SDK only, passes its input through (hack/bench/noop): the floor"},
 		{name: "clusterpair-fn-full", role: roleFull, pkg: "./cmd/clusterpair-fn", what: "full build (`go build ./cmd/clusterpair-fn`: the sops library with every key service)"},
-		{name: "clusterpair-fn", role: roleLean, pkg: "./cmd/clusterpair-fn", tags: []string{"lean"}, what: "lean build (`-tags lean`: pkg/secrets/sopsfile; hands KMS/Vault work to clusterpair-fn-full)"},
+		{name: "clusterpair-fn", role: roleLean, pkg: "./cmd/clusterpair-fn", tags: []string{"lean"}, what: "lean build (`-tags lean`: pkg/secrets/sopslean; hands KMS/Vault work to clusterpair-fn-full)"},
 	}
 }
 

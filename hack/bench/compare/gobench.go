@@ -46,7 +46,7 @@ func goBenchmarks(ctx context.Context, repo string, bins []*binary, ws, benchtim
 	groups := []benchGroup{{title: "Hot paths with the full build's decryptor (sops library)", args: []string{"./hack/bench/hotpath"}}}
 	for _, b := range bins {
 		if b.role == roleLean && b.err == nil {
-			title := "Hot paths with the lean build's decryptor (pkg/secrets/sopsfile)"
+			title := "Hot paths with the lean build's decryptor (pkg/secrets/sopslean)"
 			groups = append(groups, benchGroup{title: title, args: append(b.buildArgs(), "./hack/bench/hotpath")})
 		}
 	}

@@ -2,9 +2,12 @@
 
 package hotpath_test
 
-import "github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
+import (
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets/sopsfull"
+)
 
-// The default build's decryptor: the full sops library.
+// The default build's decryptor: package sopsfull, the full sops library.
 const decryptorName = "sops-library"
 
-func newDecryptor() secrets.Decryptor { return secrets.NewSOPSDecryptor() }
+func newDecryptor() secrets.Decryptor { return sopsfull.NewDecryptor() }

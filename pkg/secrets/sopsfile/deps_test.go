@@ -88,9 +88,27 @@ func violationsTags(t *testing.T, pkg, tags string) []string {
 	return bad
 }
 
+// TestNoFullSOPSDependencies: this package, pkg/secrets (the interfaces
+// and what both builds share), the lean implementation and the function's
+// processor stay lean in every build, without any build tag: the full
+// library comes only with package sopsfull, which only the full binary
+// (and pkg/rekey, full-only) imports.
 func TestNoFullSOPSDependencies(t *testing.T) {
-	if bad := violations(t, "github.com/clusterpair-fn/clusterpair-fn/pkg/secrets/sopsfile"); len(bad) > 0 {
-		t.Fatalf("pkg/secrets/sopsfile must stay lean, but it links:\n  %s", strings.Join(bad, "\n  "))
+	for _, pkg := range []string{"pkg/secrets/sopsfile", "pkg/secrets", "pkg/secrets/sopslean", "pkg/fn", "pkg/author", "pkg/check"} {
+		if bad := violations(t, "github.com/clusterpair-fn/clusterpair-fn/"+pkg); len(bad) > 0 {
+			t.Errorf("%s must stay lean, but it links:\n  %s", pkg, strings.Join(bad, "\n  "))
+		}
+	}
+}
+
+// TestFullImplementationIsTheFullLibrary proves the check above can fail
+// for this repository's own packages: sopsfull and the full binary link
+// the full sops library and the cloud SDKs.
+func TestFullImplementationIsTheFullLibrary(t *testing.T) {
+	for _, pkg := range []string{"pkg/secrets/sopsfull", "cmd/clusterpair-fn"} {
+		if bad := violations(t, "github.com/clusterpair-fn/clusterpair-fn/"+pkg); len(bad) == 0 {
+			t.Errorf("%s links no full sops library: the dependency check or the edition wiring is broken", pkg)
+		}
 	}
 }
 

@@ -1,6 +1,4 @@
-//go:build !lean
-
-package secrets
+package sopsfull
 
 import (
 	"fmt"
@@ -18,10 +16,13 @@ import (
 	"github.com/getsops/sops/v3/pgp"
 	sopsversion "github.com/getsops/sops/v3/version"
 	"github.com/sirupsen/logrus"
+
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
-// EncryptFile encrypts plaintext for the file at target the way
-// `sops encrypt --filename-override TARGET` does: the format follows the
+// EncryptFile implements secrets.Encryptor: it encrypts plaintext for the
+// file at target the way `sops encrypt --filename-override TARGET` does:
+// the format follows the
 // target's extension (.yaml/.yml, .json, .env, .ini, anything else binary),
 // the creation rule is the first of the sops configuration whose path_regex
 // matches the target's absolute path (relative to the configuration's
@@ -29,7 +30,7 @@ import (
 // threshold, encrypted/unencrypted suffix or regex and mac_only_encrypted
 // apply, as do the configuration's store settings (indentation). Nothing is
 // written to disk. Errors never contain the plaintext.
-func EncryptFile(plaintext []byte, target string, opts FileEncryptOptions) (*EncryptedFile, error) {
+func (Encryptor) EncryptFile(plaintext []byte, target string, opts secrets.FileEncryptOptions) (*secrets.EncryptedFile, error) {
 	sopslogging.SetLevel(logrus.ErrorLevel)
 	abs, err := filepath.Abs(target)
 	if err != nil {
@@ -58,13 +59,13 @@ func EncryptFile(plaintext []byte, target string, opts FileEncryptOptions) (*Enc
 	if confPath != "" && len(opts.Age) == 0 && len(opts.PGP) == 0 {
 		what = "the creation rule of " + confPath
 	}
-	if err := opts.Policy.checkGroups(what, groups); err != nil {
+	if err := checkGroups(opts.Policy, what, groups); err != nil {
 		return nil, err
 	}
-	store := common.StoreForFormat(FormatFor(abs, "").sops(), stores)
+	store := common.StoreForFormat(sopsFormat(secrets.FormatFor(abs, "")), stores)
 	branches, err := store.LoadPlainFile(plaintext)
 	if err != nil {
-		return nil, fmt.Errorf("the content for %s is not a valid %s document%s", filepath.Base(abs), FormatFor(abs, ""), lineHint(err))
+		return nil, fmt.Errorf("the content for %s is not a valid %s document%s", filepath.Base(abs), secrets.FormatFor(abs, ""), lineHint(err))
 	}
 	if len(branches) < 1 {
 		return nil, fmt.Errorf("the content for %s has no document to encrypt", filepath.Base(abs))
@@ -92,12 +93,12 @@ func EncryptFile(plaintext []byte, target string, opts FileEncryptOptions) (*Enc
 	if err != nil {
 		return nil, fmt.Errorf("emitting the encrypted %s: %w", filepath.Base(abs), err)
 	}
-	return &EncryptedFile{Data: out, ConfigFile: confPath, Recipients: strings.Split(describeGroups(groups), ", ")}, nil
+	return &secrets.EncryptedFile{Data: out, ConfigFile: confPath, Recipients: strings.Split(describeGroups(groups), ", ")}, nil
 }
 
 // sopsConfigFor returns the sops configuration that applies to target, or
 // "" when there is none.
-func sopsConfigFor(target string, opts FileEncryptOptions) (string, error) {
+func sopsConfigFor(target string, opts secrets.FileEncryptOptions) (string, error) {
 	getenv := opts.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
@@ -122,13 +123,13 @@ func sopsConfigFor(target string, opts FileEncryptOptions) (string, error) {
 
 // recipientGroups returns the explicit recipients as one key group, else the
 // creation rule's key groups.
-func recipientGroups(opts FileEncryptOptions, rule *config.Config, confPath string) ([]sops.KeyGroup, error) {
+func recipientGroups(opts secrets.FileEncryptOptions, rule *config.Config, confPath string) ([]sops.KeyGroup, error) {
 	if len(opts.Age) == 0 && len(opts.PGP) == 0 {
 		if rule == nil || len(rule.KeyGroups) == 0 {
 			if confPath != "" {
-				return nil, fmt.Errorf("%w (%s has no creation_rules)", ErrNoRecipients, confPath)
+				return nil, fmt.Errorf("%w (%s has no creation_rules)", secrets.ErrNoRecipients, confPath)
 			}
-			return nil, ErrNoRecipients
+			return nil, secrets.ErrNoRecipients
 		}
 		for i, g := range rule.KeyGroups {
 			if len(g) == 0 {

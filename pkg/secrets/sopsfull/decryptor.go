@@ -1,6 +1,4 @@
-//go:build !lean
-
-package secrets
+package sopsfull
 
 import (
 	"bytes"
@@ -18,10 +16,11 @@ import (
 	"github.com/getsops/sops/v3/pgp"
 	"github.com/sirupsen/logrus"
 
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets/sopsfile"
 )
 
-// SOPSDecryptor decrypts with the sops library and the key sources sops finds
+// Decryptor decrypts with the sops library and the key sources sops finds
 // in the environment, exactly as the sops CLI does: age (SOPS_AGE_KEY,
 // SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, SSH keys, $XDG_CONFIG_HOME/sops/age/keys.txt),
 // PGP (GNUPGHOME), AWS KMS, GCP KMS, Azure Key Vault, HashiCorp Vault and
@@ -29,63 +28,75 @@ import (
 // allows them (none by default): the keys it does not allow are removed
 // from the file's key groups before sops is asked for the data key, so no
 // connection is ever made to them.
-type SOPSDecryptor struct {
-	policy KeyPolicy
+type Decryptor struct {
+	policy secrets.KeyPolicy
 }
 
-// NewSOPSDecryptor returns a decryptor that uses the environment's key
+// NewDecryptor returns a decryptor that uses the environment's key
 // sources and allows no network key source (see WithKeyPolicy). sops' own
 // logging is limited to errors so that nothing it says about keys mixes
 // with the function's reports.
-func NewSOPSDecryptor() *SOPSDecryptor {
+func NewDecryptor() *Decryptor {
 	sopslogging.SetLevel(logrus.ErrorLevel)
-	return &SOPSDecryptor{}
+	return &Decryptor{}
 }
 
-// sops is the format's sops library identifier.
-func (f Format) sops() formats.Format {
+// WithKeyPolicy returns a copy of the decryptor that uses the network key
+// sources p allows. Encryption in the same run (output.encrypt) follows the
+// same policy (see secrets.PolicyOf).
+func (d *Decryptor) WithKeyPolicy(p secrets.KeyPolicy) *Decryptor {
+	c := *d
+	c.policy = p
+	return &c
+}
+
+// KeyPolicy returns the decryptor's policy.
+func (d *Decryptor) KeyPolicy() secrets.KeyPolicy { return d.policy }
+
+// sopsFormat is the format's sops library identifier.
+func sopsFormat(f secrets.Format) formats.Format {
 	return formats.FormatFromString(string(f))
 }
 
-func storeFor(format Format) common.Store {
-	return common.StoreForFormat(format.sops(), config.NewStoresConfig())
+func storeFor(format secrets.Format) common.Store {
+	return common.StoreForFormat(sopsFormat(format), config.NewStoresConfig())
 }
 
-// Parse implements Decryptor.
-func (*SOPSDecryptor) Parse(file string, data []byte, format Format) (*Document, error) {
+// Parse implements secrets.Decryptor.
+func (*Decryptor) Parse(file string, data []byte, format secrets.Format) (*secrets.Document, error) {
 	branches, err := storeFor(format).LoadPlainFile(data)
 	if err != nil {
-		return nil, newError(file, ReasonMalformed, "is not a valid %s document%s", format, lineHint(err))
+		return nil, secrets.NewError(file, secrets.ReasonMalformed, "is not a valid %s document%s", format, lineHint(err))
 	}
 	return newSOPSDocument(format, branches), nil
 }
 
-// Decrypt implements Decryptor.
-func (d *SOPSDecryptor) Decrypt(file string, data []byte, format Format) (*Document, error) {
+// Decrypt implements secrets.Decryptor.
+func (d *Decryptor) Decrypt(file string, data []byte, format secrets.Format) (*secrets.Document, error) {
 	tree, err := storeFor(format).LoadEncryptedFile(data)
 	if err != nil {
 		return nil, loadError(file, data, format, err)
 	}
-	denied := d.policy.filterGroups(tree.Metadata.KeyGroups)
+	denied := filterGroups(d.policy, tree.Metadata.KeyGroups)
 	dropUnboundedPGP(tree.Metadata.KeyGroups)
 	key, err := tree.Metadata.GetDataKey()
 	if err != nil && len(denied) > 0 {
-		return nil, notAllowedError(file, denied)
+		return nil, secrets.NotAllowedError(file, denied)
 	}
 	if err != nil {
-		return nil, newError(file, ReasonNoKey, "none of the file's keys (%s) could decrypt it (%s); make one of their private keys available to sops (for age: SOPS_AGE_KEY_FILE or SOPS_AGE_KEY)", describeKeys(tree.Metadata), envAgeKeySources())
+		return nil, secrets.NoKeyError(file, describeKeys(tree.Metadata))
 	}
 	cipher := aes.NewCipher()
 	mac, err := tree.Decrypt(key, cipher)
 	if err != nil {
-		return nil, newError(file, ReasonTampered, "a value does not decrypt: the file was modified after encryption")
+		return nil, secrets.NewError(file, secrets.ReasonTampered, "a value does not decrypt: the file was modified after encryption")
 	}
 	stored, err := cipher.Decrypt(tree.Metadata.MessageAuthenticationCode, key, tree.Metadata.LastModified.Format(time.RFC3339))
 	if err != nil {
-		return nil, newError(file, ReasonTampered, "its MAC does not decrypt: the sops metadata was modified after encryption")
+		return nil, secrets.NewError(file, secrets.ReasonTampered, "its MAC does not decrypt: the sops metadata was modified after encryption")
 	}
 	if stored != mac {
-		return nil, newError(file, ReasonTampered, "MAC mismatch: the file was modified after encryption")
+		return nil, secrets.NewError(file, secrets.ReasonTampered, "MAC mismatch: the file was modified after encryption")
 	}
 	return newSOPSDocument(format, tree.Branches), nil
 }
@@ -108,12 +119,12 @@ func dropUnboundedPGP(groups []sops.KeyGroup) {
 
 // newSOPSDocument converts a sops tree to a Document; the plaintext is
 // printed by the sops store, exactly as `sops decrypt` prints it.
-func newSOPSDocument(format Format, branches sops.TreeBranches) *Document {
+func newSOPSDocument(format secrets.Format, branches sops.TreeBranches) *secrets.Document {
 	converted := make([]sopsfile.Mapping, len(branches))
 	for i, b := range branches {
 		converted[i] = fromBranch(b)
 	}
-	return NewDocument(format, converted, func() ([]byte, error) {
+	return secrets.NewDocument(format, converted, func() ([]byte, error) {
 		return storeFor(format).EmitPlainFile(branches)
 	})
 }
@@ -151,10 +162,10 @@ func fromValue(v any) any {
 }
 
 // loadError tells a plaintext file from a damaged encrypted one.
-func loadError(file string, data []byte, format Format, err error) error {
+func loadError(file string, data []byte, format secrets.Format, err error) error {
 	hasValues := bytes.Contains(data, []byte("ENC[AES256_GCM,"))
 	hasMetadata := bytes.Contains(data, []byte("sops"))
-	if format == FormatBinary {
+	if format == secrets.FormatBinary {
 		// A binary file is sops JSON: its metadata is the "sops" key, not
 		// any mention of the word in a plaintext file.
 		hasMetadata = bytes.Contains(data, []byte(`"sops"`))
@@ -163,13 +174,13 @@ func loadError(file string, data []byte, format Format, err error) error {
 	case hasValues && (errors.Is(err, sops.MetadataNotFound) || !hasMetadata):
 		// Cut before its metadata: neither plaintext (which AllowUnencrypted
 		// would accept, returning ciphertext as the secret) nor decryptable.
-		return newError(file, ReasonMalformed, "has SOPS-encrypted values but no sops metadata (truncated?)")
+		return secrets.NewError(file, secrets.ReasonMalformed, "has SOPS-encrypted values but no sops metadata (truncated?)")
 	case errors.Is(err, sops.MetadataNotFound):
-		return newError(file, ReasonPlaintext, "is not SOPS-encrypted")
-	case format == FormatBinary && !hasMetadata:
-		return newError(file, ReasonPlaintext, "is not SOPS-encrypted")
+		return secrets.NewError(file, secrets.ReasonPlaintext, "is not SOPS-encrypted")
+	case format == secrets.FormatBinary && !hasMetadata:
+		return secrets.NewError(file, secrets.ReasonPlaintext, "is not SOPS-encrypted")
 	default:
-		return newError(file, ReasonMalformed, "is not a valid SOPS-encrypted %s file (truncated or corrupted?)%s", format, lineHint(err))
+		return secrets.NewError(file, secrets.ReasonMalformed, "is not a valid SOPS-encrypted %s file (truncated or corrupted?)%s", format, lineHint(err))
 	}
 }
 

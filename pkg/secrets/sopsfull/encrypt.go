@@ -1,6 +1,4 @@
-//go:build !lean
-
-package secrets
+package sopsfull
 
 import (
 	"fmt"
@@ -19,10 +17,20 @@ import (
 	"github.com/getsops/sops/v3/kms"
 	"github.com/getsops/sops/v3/pgp"
 	sopsversion "github.com/getsops/sops/v3/version"
+
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
+// Encryptor encrypts with the sops library (secrets.Encryptor): to age and
+// PGP recipients, and to the network key sources the options' KeyPolicy
+// allows (AWS, GCP and HuaweiCloud KMS, Azure Key Vault, Vault transit).
+type Encryptor struct{}
+
+// NewEncryptor returns the sops library's encryptor.
+func NewEncryptor() Encryptor { return Encryptor{} }
+
 // masterKeys builds the sops master keys of a group.
-func (g KeyGroup) masterKeys() (sops.KeyGroup, error) {
+func masterKeys(g secrets.KeyGroup) (sops.KeyGroup, error) {
 	var out sops.KeyGroup
 	for _, r := range g.Age {
 		ks, err := age.MasterKeysFromRecipients(r)
@@ -68,18 +76,18 @@ func (g KeyGroup) masterKeys() (sops.KeyGroup, error) {
 	return out, nil
 }
 
-// EncryptYAML encrypts a YAML document with sops, the way `sops encrypt`
-// would with the same options, and returns the encrypted YAML. The result
-// decrypts with the sops CLI, the sops library and Flux. Errors name keys
-// and recipients, never the plaintext.
-func EncryptYAML(plaintext []byte, opts EncryptOptions) ([]byte, error) {
+// EncryptYAML implements secrets.Encryptor: it encrypts a YAML document
+// with sops, the way `sops encrypt` would with the same options, and returns
+// the encrypted YAML. The result decrypts with the sops CLI, the sops
+// library and Flux. Errors name keys and recipients, never the plaintext.
+func (Encryptor) EncryptYAML(plaintext []byte, opts secrets.EncryptOptions) ([]byte, error) {
 	if len(opts.Groups) == 0 {
 		return nil, fmt.Errorf("no recipients to encrypt to")
 	}
-	if err := opts.checkRecipients(); err != nil {
+	if err := opts.CheckRecipients(); err != nil {
 		return nil, err
 	}
-	store := storeFor(FormatYAML)
+	store := storeFor(secrets.FormatYAML)
 	branches, err := store.LoadPlainFile(plaintext)
 	if err != nil {
 		return nil, fmt.Errorf("the document to encrypt is not valid YAML%s", lineHint(err))
@@ -89,13 +97,13 @@ func EncryptYAML(plaintext []byte, opts EncryptOptions) ([]byte, error) {
 		if g.IsEmpty() {
 			return nil, fmt.Errorf("key group %d has no key", i+1)
 		}
-		mk, err := g.masterKeys()
+		mk, err := masterKeys(g)
 		if err != nil {
 			return nil, err
 		}
 		groups = append(groups, mk)
 	}
-	if err := opts.Policy.checkGroups("the recipients", groups); err != nil {
+	if err := checkGroups(opts.Policy, "the recipients", groups); err != nil {
 		return nil, err
 	}
 	if opts.ShamirThreshold > len(groups) {
@@ -128,7 +136,7 @@ func EncryptYAML(plaintext []byte, opts EncryptOptions) ([]byte, error) {
 
 // unencryptedSuffixFor mirrors the sops CLI: without any selection rule the
 // "_unencrypted" suffix applies.
-func unencryptedSuffixFor(opts EncryptOptions) string {
+func unencryptedSuffixFor(opts secrets.EncryptOptions) string {
 	if opts.EncryptedRegex != "" {
 		return ""
 	}
@@ -149,7 +157,7 @@ func describeGroups(groups []sops.KeyGroup) string {
 // describeKey prints a key's type and public identifier; a Vault or Key
 // Vault URL keeps its scheme, host and port only.
 func describeKey(k keys.MasterKey) string {
-	if rk, local := remoteKeyOf(k, false); !local && (rk.Kind == KindVault || rk.Kind == KindAzureKV) {
+	if rk, local := remoteKeyOf(k, false); !local && (rk.Kind == secrets.KindVault || rk.Kind == secrets.KindAzureKV) {
 		return rk.String()
 	}
 	return k.TypeToIdentifier() + " " + k.ToString()

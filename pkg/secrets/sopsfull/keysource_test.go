@@ -1,6 +1,4 @@
-//go:build !lean
-
-package secrets
+package sopsfull
 
 import (
 	"bytes"
@@ -10,8 +8,10 @@ import (
 
 	"filippo.io/age/plugin"
 
+	"github.com/clusterpair-fn/clusterpair-fn/internal/secretstest"
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testvault"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
 // TestAllowedVaultIsUsed: with the fake Vault's address allowed, output
@@ -21,16 +21,16 @@ func TestAllowedVaultIsUsed(t *testing.T) {
 	testenv.Isolate(t)
 	t.Setenv("VAULT_TOKEN", testvault.Token)
 	srv := testvault.Start(t)
-	policy, err := ParseKeyPolicy("hc_vault=" + srv.URL)
+	policy, err := secrets.ParseKeyPolicy("hc_vault=" + srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	plain := []byte("spec:\n    server: https://dest.example:6443\n")
-	enc, err := EncryptYAML(plain, EncryptOptions{Groups: []KeyGroup{{HCVaultTransit: []string{srv.KeyURI("k")}}}, Policy: policy})
+	enc, err := NewEncryptor().EncryptYAML(plain, secrets.EncryptOptions{Groups: []secrets.KeyGroup{{HCVaultTransit: []string{srv.KeyURI("k")}}}, Policy: policy})
 	if err != nil {
 		t.Fatalf("EncryptYAML: %v", err)
 	}
-	doc, err := NewSOPSDecryptor().WithKeyPolicy(policy).Decrypt("out.yaml", enc, FormatYAML)
+	doc, err := NewDecryptor().WithKeyPolicy(policy).Decrypt("out.yaml", enc, secrets.FormatYAML)
 	if err != nil {
 		t.Fatalf("Decrypt: %v", err)
 	}
@@ -46,8 +46,8 @@ func TestAllowedVaultIsUsed(t *testing.T) {
 	}
 
 	before := srv.Connections()
-	_, err = NewSOPSDecryptor().Decrypt("out.yaml", enc, FormatYAML)
-	assertReason(t, err, ReasonKeyNotAllowed)
+	_, err = NewDecryptor().Decrypt("out.yaml", enc, secrets.FormatYAML)
+	assertReason(t, err, secrets.ReasonKeyNotAllowed)
 	if n := srv.Connections(); n != before {
 		t.Errorf("a refused file made %d connections", n-before)
 	}
@@ -66,17 +66,17 @@ func TestCreationRuleNamingVaultNeedsPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	target := filepath.Join(dir, "px-token.enc")
-	_, err := EncryptFile([]byte("token"), target, FileEncryptOptions{})
-	e := errorWithReason(t, err, ReasonKeyNotAllowed)
-	assertContains(t, e.File, ".sops.yaml")
+	_, err := NewEncryptor().EncryptFile([]byte("token"), target, secrets.FileEncryptOptions{})
+	e := errorWithReason(t, err, secrets.ReasonKeyNotAllowed)
+	secretstest.AssertContains(t, e.File, ".sops.yaml")
 	if n := srv.Connections(); n != 0 {
 		t.Fatalf("the Vault listener accepted %d connections", n)
 	}
-	policy, err := ParseKeyPolicy("hc_vault=" + srv.URL)
+	policy, err := secrets.ParseKeyPolicy("hc_vault=" + srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := EncryptFile([]byte("token"), target, FileEncryptOptions{Policy: policy})
+	out, err := NewEncryptor().EncryptFile([]byte("token"), target, secrets.FileEncryptOptions{Policy: policy})
 	if err != nil {
 		t.Fatalf("EncryptFile with the address allowed: %v", err)
 	}
@@ -89,12 +89,12 @@ func TestCreationRuleNamingVaultNeedsPolicy(t *testing.T) {
 // plugin's recipient runs it (the fake one then fails).
 func TestAllowedAgePluginRuns(t *testing.T) {
 	testenv.Isolate(t)
-	marker := fakeAgePlugin(t, "evil")
-	policy, err := ParseKeyPolicy("age_plugin=evil")
+	marker := secretstest.FakeAgePlugin(t, "evil")
+	policy, err := secrets.ParseKeyPolicy("age_plugin=evil")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := EncryptYAML([]byte("spec: {a: b}\n"), EncryptOptions{Groups: []KeyGroup{{Age: []string{plugin.EncodeRecipient("evil", []byte{1, 2, 3})}}}, Policy: policy}); err == nil {
+	if _, err := NewEncryptor().EncryptYAML([]byte("spec: {a: b}\n"), secrets.EncryptOptions{Groups: []secrets.KeyGroup{{Age: []string{plugin.EncodeRecipient("evil", []byte{1, 2, 3})}}}, Policy: policy}); err == nil {
 		t.Error("the fake plugin fails, so must the encryption")
 	}
 	if _, err := os.Stat(marker); err != nil {

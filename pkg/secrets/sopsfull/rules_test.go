@@ -1,6 +1,4 @@
-//go:build !lean
-
-package secrets
+package sopsfull
 
 import (
 	"bytes"
@@ -15,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
 const rulesKubeconfig = `apiVersion: v1
@@ -72,7 +71,7 @@ func bothKeys(t *testing.T) string {
 }
 
 // writeEncrypted writes an EncryptFile result to its target.
-func writeEncrypted(t *testing.T, target string, e *EncryptedFile) {
+func writeEncrypted(t *testing.T, target string, e *secrets.EncryptedFile) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 		t.Fatal(err)
@@ -150,16 +149,16 @@ func TestEncryptFileHonoursCreationRulesLikeTheCLI(t *testing.T) {
 		config   string // .sops.yaml at the repository root; "" for none
 		target   string // relative to the repository root
 		content  string
-		opts     FileEncryptOptions
+		opts     secrets.FileEncryptOptions
 		key      string // the key file that must decrypt the result
 		plain    []string
 		metadata map[string]any // expected subset of the sops metadata
 	}{
 		{name: "explicit age, no configuration", target: "pairs/a/destination-kubeconfig.yaml", content: rulesKubeconfig,
-			opts: FileEncryptOptions{Age: []string{demo}}, key: testenv.DemoKeyFile(),
+			opts: secrets.FileEncryptOptions{Age: []string{demo}}, key: testenv.DemoKeyFile(),
 			metadata: map[string]any{"age": []string{demo}, "unencrypted_suffix": "_unencrypted"}},
 		{name: "explicit age, binary token", target: "pairs/a/px-token.enc", content: rulesToken,
-			opts: FileEncryptOptions{Age: []string{demo}}, key: testenv.DemoKeyFile(),
+			opts: secrets.FileEncryptOptions{Age: []string{demo}}, key: testenv.DemoKeyFile(),
 			metadata: map[string]any{"age": []string{demo}}},
 		{name: "rule by path_regex: yaml files to the demo key, encrypted_regex", target: "pairs/a/destination-kubeconfig.yaml", content: rulesKubeconfig,
 			config: "creation_rules:\n  - path_regex: \\.enc$\n    age: " + other + "\n  - path_regex: ^pairs/.*\\.yaml$\n    encrypted_regex: ^(users|clusters)$\n    age: " + demo + "\n",
@@ -174,7 +173,7 @@ func TestEncryptFileHonoursCreationRulesLikeTheCLI(t *testing.T) {
 			metadata: map[string]any{"age": []string{demo}, "unencrypted_regex": "^(kind|apiVersion|current-context)$", "mac_only_encrypted": true}},
 		{name: "explicit age replaces the rule's keys, keeps its regex", target: "pairs/a/kc.yaml", content: rulesKubeconfig,
 			config: "creation_rules:\n  - encrypted_regex: ^users$\n    age: " + other + "\n",
-			opts:   FileEncryptOptions{Age: []string{demo}}, key: testenv.DemoKeyFile(),
+			opts:   secrets.FileEncryptOptions{Age: []string{demo}}, key: testenv.DemoKeyFile(),
 			plain:    []string{".apiVersion", ".kind", ".current-context", ".contexts.0.name", ".contexts.0.context.cluster", ".contexts.0.context.user", ".clusters.0.name", ".clusters.0.cluster.server"},
 			metadata: map[string]any{"age": []string{demo}, "encrypted_regex": "^users$"}},
 		{name: "key groups", target: "pairs/a/kc.yaml", content: rulesKubeconfig,
@@ -190,7 +189,7 @@ func TestEncryptFileHonoursCreationRulesLikeTheCLI(t *testing.T) {
 				}
 			}
 			target := filepath.Join(repo, filepath.FromSlash(c.target))
-			got, err := EncryptFile([]byte(c.content), target, c.opts)
+			got, err := NewEncryptor().EncryptFile([]byte(c.content), target, c.opts)
 			if err != nil {
 				t.Fatalf("EncryptFile: %v", err)
 			}
@@ -272,19 +271,19 @@ func TestEncryptFileErrors(t *testing.T) {
 		config  string
 		target  string
 		content string
-		opts    FileEncryptOptions
+		opts    secrets.FileEncryptOptions
 		want    string
 		is      error
 	}{
-		{name: "no recipients anywhere", target: "a/kc.yaml", content: rulesKubeconfig, is: ErrNoRecipients},
-		{name: "configuration without creation rules", config: "stores:\n  yaml:\n    indent: 2\n", target: "a/kc.yaml", content: rulesKubeconfig, is: ErrNoRecipients, want: "has no creation_rules"},
+		{name: "no recipients anywhere", target: "a/kc.yaml", content: rulesKubeconfig, is: secrets.ErrNoRecipients},
+		{name: "configuration without creation rules", config: "stores:\n  yaml:\n    indent: 2\n", target: "a/kc.yaml", content: rulesKubeconfig, is: secrets.ErrNoRecipients, want: "has no creation_rules"},
 		{name: "no matching rule", config: "creation_rules:\n  - path_regex: ^other/\n    age: " + demo + "\n", target: "a/kc.yaml", content: rulesKubeconfig, want: "no matching creation rules found"},
-		{name: "no matching rule even with --age, like the CLI", config: "creation_rules:\n  - path_regex: ^other/\n    age: " + demo + "\n", target: "a/kc.yaml", content: rulesKubeconfig, opts: FileEncryptOptions{Age: []string{demo}}, want: "no matching creation rules found"},
-		{name: "bad age recipient", target: "a/kc.yaml", content: rulesKubeconfig, opts: FileEncryptOptions{Age: []string{"age1nope"}}, want: `age recipient "age1nope"`},
-		{name: "invalid YAML does not echo content", target: "a/kc.yaml", content: "a: [unclosed-secret-value-0123456789\n", opts: FileEncryptOptions{Age: []string{demo}}, want: "not a valid yaml document"},
-		{name: "already encrypted", target: "a/kc.yaml", content: "a: ENC[x]\nsops:\n  version: 3.13.3\n", opts: FileEncryptOptions{Age: []string{demo}}, want: "already SOPS-encrypted"},
-		{name: "missing explicit configuration", target: "a/kc.yaml", content: rulesKubeconfig, opts: FileEncryptOptions{ConfigFile: "/nonexistent/.sops.yaml"}, want: "/nonexistent/.sops.yaml"},
-		{name: "SOPS_CONFIG is honoured", target: "a/kc.yaml", content: rulesKubeconfig, opts: FileEncryptOptions{Getenv: func(k string) string {
+		{name: "no matching rule even with --age, like the CLI", config: "creation_rules:\n  - path_regex: ^other/\n    age: " + demo + "\n", target: "a/kc.yaml", content: rulesKubeconfig, opts: secrets.FileEncryptOptions{Age: []string{demo}}, want: "no matching creation rules found"},
+		{name: "bad age recipient", target: "a/kc.yaml", content: rulesKubeconfig, opts: secrets.FileEncryptOptions{Age: []string{"age1nope"}}, want: `age recipient "age1nope"`},
+		{name: "invalid YAML does not echo content", target: "a/kc.yaml", content: "a: [unclosed-secret-value-0123456789\n", opts: secrets.FileEncryptOptions{Age: []string{demo}}, want: "not a valid yaml document"},
+		{name: "already encrypted", target: "a/kc.yaml", content: "a: ENC[x]\nsops:\n  version: 3.13.3\n", opts: secrets.FileEncryptOptions{Age: []string{demo}}, want: "already SOPS-encrypted"},
+		{name: "missing explicit configuration", target: "a/kc.yaml", content: rulesKubeconfig, opts: secrets.FileEncryptOptions{ConfigFile: "/nonexistent/.sops.yaml"}, want: "/nonexistent/.sops.yaml"},
+		{name: "SOPS_CONFIG is honoured", target: "a/kc.yaml", content: rulesKubeconfig, opts: secrets.FileEncryptOptions{Getenv: func(k string) string {
 			if k == "SOPS_CONFIG" {
 				return "/nonexistent/sops-config.yaml"
 			}
@@ -299,7 +298,7 @@ func TestEncryptFileErrors(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			got, err := EncryptFile([]byte(c.content), filepath.Join(repo, c.target), c.opts)
+			got, err := NewEncryptor().EncryptFile([]byte(c.content), filepath.Join(repo, c.target), c.opts)
 			if err == nil {
 				t.Fatalf("EncryptFile succeeded:\n%s", got.Data)
 			}
@@ -328,7 +327,7 @@ func TestEncryptFileUsesAnExplicitConfiguration(t *testing.T) {
 	if err := os.WriteFile(explicit, []byte("creation_rules:\n  - age: "+demo+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got, err := EncryptFile([]byte(rulesToken), filepath.Join(repo, "px-token.enc"), FileEncryptOptions{ConfigFile: explicit})
+	got, err := NewEncryptor().EncryptFile([]byte(rulesToken), filepath.Join(repo, "px-token.enc"), secrets.FileEncryptOptions{ConfigFile: explicit})
 	if err != nil {
 		t.Fatal(err)
 	}

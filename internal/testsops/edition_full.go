@@ -1,0 +1,23 @@
+//go:build !lean
+
+package testsops
+
+import (
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets/sopsfull"
+)
+
+// Lean reports whether the tests run the lean implementation.
+const Lean = false
+
+// NewDecryptor returns the full build's decryptor, allowing no network key
+// source.
+func NewDecryptor() secrets.Decryptor { return sopsfull.NewDecryptor() }
+
+// NewDecryptorWithPolicy returns the full build's decryptor under policy p.
+func NewDecryptorWithPolicy(p secrets.KeyPolicy) secrets.Decryptor {
+	return sopsfull.NewDecryptor().WithKeyPolicy(p)
+}
+
+// NewEncryptor returns the full build's encryptor.
+func NewEncryptor() secrets.Encryptor { return sopsfull.NewEncryptor() }

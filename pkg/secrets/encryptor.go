@@ -1,0 +1,20 @@
+package secrets
+
+// Encryptor SOPS-encrypts what the function renders (output.encrypt) and
+// what `clusterpair-fn new` writes. Implementations: package sopsfull (the
+// sops library) and package sopslean, which refuses with an error matching
+// ErrNeedsFullSOPS once the recipients pass the policy, so that the lean
+// binary hands the work over to the full one. Errors name keys, recipients
+// and files, never the plaintext.
+type Encryptor interface {
+	// EncryptYAML encrypts a YAML document to opts.Groups, the way
+	// `sops encrypt` would with the same options, and returns the encrypted
+	// YAML. Recipients opts.Policy does not allow are refused first
+	// (EncryptOptions.CheckRecipients).
+	EncryptYAML(plaintext []byte, opts EncryptOptions) ([]byte, error)
+	// EncryptFile encrypts plaintext for the file at target the way
+	// `sops encrypt --filename-override TARGET` does: format from the
+	// target's extension, recipients from opts or the matching creation
+	// rule of the sops configuration. Nothing is written to disk.
+	EncryptFile(plaintext []byte, target string, opts FileEncryptOptions) (*EncryptedFile, error)
+}

@@ -1,0 +1,152 @@
+package sopslean
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	sopslogging "github.com/getsops/sops/v3/logging"
+	"github.com/sirupsen/logrus"
+
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets/sopsfile"
+)
+
+// Decryptor decrypts, in the lean build, SOPS files with sops's own age
+// and PGP key sources (the same environment variables and files as the sops
+// CLI) and package sopsfile's reader, without linking the cloud KMS SDKs.
+// A file whose keys only the full library can use fails with an error
+// matching secrets.ErrNeedsFullSOPS, and the binary hands the run to
+// clusterpair-fn-full.
+//
+// Its KeyPolicy decides before any hand-over: a file whose network keys the
+// policy allows none of fails here, with secrets.ReasonKeyNotAllowed, and
+// the full build is never started for it.
+type Decryptor struct {
+	lean   *sopsfile.Decryptor
+	policy secrets.KeyPolicy
+}
+
+// NewDecryptor returns the lean decryptor. sops's own logging (its age
+// and PGP key sources log) is limited to errors, as in the full build.
+func NewDecryptor() *Decryptor {
+	sopslogging.SetLevel(logrus.ErrorLevel)
+	return &Decryptor{lean: sopsfile.NewDecryptor()}
+}
+
+// WithKeyPolicy returns a copy of the decryptor that uses the network key
+// sources p allows: it hands a file over to the full build only when p
+// allows one of its network keys. Encryption in the same run follows the
+// same policy (see secrets.PolicyOf).
+func (d *Decryptor) WithKeyPolicy(p secrets.KeyPolicy) *Decryptor {
+	c := *d
+	c.policy = p
+	return &c
+}
+
+// KeyPolicy returns the decryptor's policy.
+func (d *Decryptor) KeyPolicy() secrets.KeyPolicy { return d.policy }
+
+// Decrypt implements secrets.Decryptor.
+func (d *Decryptor) Decrypt(file string, data []byte, format secrets.Format) (*secrets.Document, error) {
+	doc, err := d.lean.Decrypt(data, sopsfile.Format(format))
+	if errors.Is(err, sopsfile.ErrNeedsFullSOPS) {
+		if denied := d.deniedAll(data, format); denied != nil {
+			return nil, secrets.NotAllowedError(file, denied)
+		}
+	}
+	if err != nil {
+		return nil, leanError(file, data, format, err)
+	}
+	return secrets.NewDocument(format, doc.Branches, doc.Plaintext), nil
+}
+
+// Parse implements secrets.Decryptor.
+func (d *Decryptor) Parse(file string, data []byte, format secrets.Format) (*secrets.Document, error) {
+	doc, err := sopsfile.Parse(data, sopsfile.Format(format))
+	if err != nil {
+		return nil, secrets.NewError(file, secrets.ReasonMalformed, "is not a valid %s document%s", format, leanLine(err))
+	}
+	return secrets.NewDocument(format, doc.Branches, doc.Plaintext), nil
+}
+
+// deniedAll returns the file's network keys when the policy allows none of
+// them, and nil when it allows at least one (the full build, which filters
+// the keys again, is then asked).
+func (d *Decryptor) deniedAll(data []byte, format secrets.Format) []secrets.RemoteKey {
+	md, err := sopsfile.ReadMetadata(data, sopsfile.Format(format))
+	if err != nil {
+		return nil
+	}
+	var remote []secrets.RemoteKey
+	for _, g := range md.KeyGroups {
+		for _, k := range g.Remote {
+			rk := secrets.RemoteKey{Kind: k.Kind, Endpoint: k.Endpoint, ID: k.ID, Role: k.Role, Profile: k.Profile}
+			if d.policy.Allows(rk) {
+				return nil
+			}
+			remote = append(remote, rk)
+		}
+	}
+	return d.policy.Denied(remote)
+}
+
+// leanError gives sopsfile's failures the reasons and wording of the full
+// decryptor.
+func leanError(file string, data []byte, format secrets.Format, err error) error {
+	keys := "none listed"
+	var e *sopsfile.Error
+	if errors.As(err, &e) && len(e.Keys) > 0 {
+		keys = strings.Join(redactKeyIDs(e.Keys), ", ")
+	}
+	// The same classification as the full decryptor: a binary file is sops
+	// JSON, so one without a "sops" key is plaintext, unless it holds
+	// encrypted values (an encrypted file cut before its metadata).
+	noMetadata := errors.Is(err, sopsfile.ErrNotEncrypted) || format == secrets.FormatBinary && !bytes.Contains(data, []byte(`"sops"`))
+	switch {
+	case noMetadata && bytes.Contains(data, []byte("ENC[AES256_GCM,")):
+		return secrets.NewError(file, secrets.ReasonMalformed, "has SOPS-encrypted values but no sops metadata (truncated?)")
+	case noMetadata:
+		return secrets.NewError(file, secrets.ReasonPlaintext, "is not SOPS-encrypted")
+	case errors.Is(err, sopsfile.ErrNeedsFullSOPS):
+		return secrets.NewError(file, secrets.ReasonNeedsFull, "its keys (%s) need a key source of the full sops library", keys)
+	case errors.Is(err, sopsfile.ErrNoKey):
+		return secrets.NoKeyError(file, keys)
+	case errors.Is(err, sopsfile.ErrTampered):
+		return secrets.NewError(file, secrets.ReasonTampered, "the file was modified after encryption (%s)", detailOf(err))
+	default:
+		return secrets.NewError(file, secrets.ReasonMalformed, "is not a valid SOPS-encrypted %s file (truncated or corrupted?)%s", format, leanLine(err))
+	}
+}
+
+func leanLine(err error) string {
+	var e *sopsfile.Error
+	if errors.As(err, &e) && e.Line > 0 {
+		return fmt.Sprintf(" (near line %d)", e.Line)
+	}
+	return ""
+}
+
+func detailOf(err error) string {
+	var e *sopsfile.Error
+	if errors.As(err, &e) && e.Detail != "" {
+		return e.Detail
+	}
+	return "integrity check failed"
+}
+
+// redactKeyIDs rewrites "TYPE ID" key descriptions so that the URL of a
+// Vault or Key Vault key keeps its scheme, host and port only.
+func redactKeyIDs(ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		kind, rest, _ := strings.Cut(id, " ")
+		if kind == secrets.KindVault || kind == secrets.KindAzureKV {
+			id = kind + " " + diag.RedactURL(rest)
+		}
+		out[i] = id
+	}
+	return out
+}
