@@ -16,16 +16,14 @@ import (
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
 )
 
-// The fixtures of pkg/secrets live in two places:
+// FixtureDir copies the fixtures of pkg/secrets into one fresh directory so
+// that tests may add symlinks, FIFOs and damaged files next to them without
+// touching the repository. The fixtures live in two places:
 //
 //   - testdata/secrets/ at the repository root, written by hack/gen-fixtures.sh;
 //   - pkg/secrets/testdata/ (list.yaml, settings.ini, config.json), encrypted
 //     with the sops CLI to the demo key (examples/demo.agekey):
 //     sops --disable-version-check encrypt --age <demo recipient> FILE
-//
-// FixtureDir copies both into one fresh directory so that tests may add
-// symlinks, FIFOs and damaged files next to them without touching the
-// repository.
 func FixtureDir(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
