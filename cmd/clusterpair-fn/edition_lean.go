@@ -82,21 +82,18 @@ func findFull() (string, error) {
 
 // The lean build carries no code of `new`, `check` and `rekey` (they link
 // the full sops library and Kubernetes clients): these stand-ins have the
-// real help and flags of new and check (cli_new.go, cli_check.go), so --help
-// and flag errors work with the lean build alone, and hand the command,
-// flags and all, to the full build.
+// real help and flags of new, check and rekey (cli_new.go, cli_check.go,
+// cli_rekey.go), so --help and flag errors work with the lean build alone,
+// and hand the command, flags and all, to the full build.
 func newNewCommand() *cobra.Command {
 	cmd := newNewShell(&newFlags{})
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return handOver(cmd, nil, errNeedsFull(cmd)) }
 	return cmd
 }
 func newRekeyCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:                "rekey [DIR...]",
-		Short:              "Re-encrypt the referenced files to today's .sops.yaml recipients (runs clusterpair-fn-full)",
-		DisableFlagParsing: true,
-		RunE:               func(cmd *cobra.Command, _ []string) error { return handOver(cmd, nil, errNeedsFull(cmd)) },
-	}
+	cmd := newRekeyShell(&rekeyFlags{})
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return handOver(cmd, nil, errNeedsFull(cmd)) }
+	return cmd
 }
 
 func newCheckCommand() *cobra.Command {

@@ -38,6 +38,7 @@ func TestLeanHelpWithoutFull(t *testing.T) {
 		{[]string{"--help"}, []string{"ResourceList", "new", "check", "completion"}},
 		{[]string{"new", "--help"}, []string{"--px-endpoint", "--token-file", "--kubeconfig", "$KUBECONFIG", "--age", "--dir"}},
 		{[]string{"check", "--help"}, []string{"--live", "--side", "--timeout", "GET /version"}},
+		{[]string{"rekey", "--help"}, []string{"--sops-config", "--dry-run", "--allow-key-endpoint", "sops updatekeys"}},
 		{[]string{"build", "--help"}, []string{"Usage:"}},
 		{[]string{"completion", "bash"}, []string{"__start_clusterpair-fn"}},
 		{[]string{"completion", "zsh"}, []string{"#compdef clusterpair-fn"}},
@@ -71,6 +72,8 @@ func TestLeanHandOverNamesTheFullCommands(t *testing.T) {
 		{[]string{"check", "."}, []string{"clusterpair-fn check needs the full build", "`clusterpair-fn new`", "`clusterpair-fn check`"}},
 		{[]string{"new", "dr-west"}, []string{`required flag(s) "namespace" not set`}},
 		{[]string{"check", "--tiemout", "1s"}, []string{"unknown flag: --tiemout"}},
+		{[]string{"rekey", "."}, []string{"clusterpair-fn rekey needs the full build", "`clusterpair-fn rekey`"}},
+		{[]string{"rekey", "--dryrun"}, []string{"unknown flag: --dryrun"}},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
