@@ -10,8 +10,8 @@ import (
 )
 
 // The full build's SOPS implementation is the sops library (package
-// sopsfull), with every key source; importing it here, and only here, is
-// what links the cloud KMS SDKs.
+// sopsfull), with every key source; importing it here (and pkg/rekey, which
+// only this build's rekey.go links) is what links the cloud KMS SDKs.
 
 // newDecryptor returns the full build's decryptor under the operator's policy.
 func newDecryptor(p secrets.KeyPolicy) secrets.Decryptor {
