@@ -243,6 +243,10 @@ func New(opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(sides) > 1 {
+		rev := sides[1].kc
+		warnings.Warnf("spec.reverse.kubeconfig", "writes the credential of user %q (%s) as given: --service-account makes a dedicated account on the destination only; for the reverse pair, create one on the source cluster the same way (docs/service-account.md) and pass its kubeconfig", rev.user, rev.auth)
+	}
 
 	enc := secrets.FileEncryptOptions{Age: opts.Age, PGP: opts.PGP, ConfigFile: opts.SOPSConfig, Getenv: getenv, Policy: opts.KeyPolicy}
 	files := []outFile{{name: RequestFile, data: request}}

@@ -302,3 +302,45 @@ func TestNewSyncDRBidirectional(t *testing.T) {
 		t.Errorf("spec.reverse = %+v", rev)
 	}
 }
+
+// TestNewWarnsThatTheReverseCredentialIsWrittenAsGiven: --service-account
+// covers the destination only, so a bidirectional pair says that the
+// reverse kubeconfig's credential is committed as given, naming the flag
+// and the user but no credential; a one-way pair has no such warning.
+func TestNewWarnsThatTheReverseCredentialIsWrittenAsGiven(t *testing.T) {
+	testenv.UseDemoKey(t)
+	f := newFixture(t)
+	bidi, _ := bidiOptions(t, f, filepath.Join(t.TempDir(), "west-east"))
+	oneWay := options(t, f, filepath.Join(t.TempDir(), "dr-west"))
+	for _, c := range []struct {
+		name string
+		opts Options
+		want bool
+	}{
+		{"bidirectional", bidi, true},
+		{"one-way", oneWay, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.opts.DryRun = true
+			res, err := New(c.opts)
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			var got []string
+			for _, w := range res.Warnings {
+				if w.Field == "spec.reverse.kubeconfig" {
+					got = append(got, Describe(w))
+				}
+			}
+			if !c.want {
+				if len(got) > 0 {
+					t.Fatalf("one-way pair warns about a reverse credential: %q", got)
+				}
+				return
+			}
+			if len(got) != 1 || !strings.HasPrefix(got[0], "--reverse-kubeconfig (spec.reverse.kubeconfig): writes the credential of user ") || !strings.Contains(got[0], "--service-account makes a dedicated account on the destination only") {
+				t.Fatalf("warnings %q: want one naming --reverse-kubeconfig and what --service-account covers", got)
+			}
+		})
+	}
+}
