@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -204,4 +205,29 @@ func listFiles(t *testing.T, dir string) []string {
 		out = append(out, e.Name())
 	}
 	return out
+}
+
+// assertRefused checks what every refusal of New guarantees: an error
+// containing want, a *FindingsError exactly when findings, nothing written
+// in dir, and none of secrets in the error text.
+func assertRefused(t *testing.T, res *Result, err error, dir, want string, findings bool, secrets []string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("New succeeded: %+v", res)
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q lacks %q", err, want)
+	}
+	var fe *FindingsError
+	if errors.As(err, &fe) != findings {
+		t.Errorf("FindingsError: %v, want %v (%v)", fe != nil, findings, err)
+	}
+	if files := listFiles(t, dir); len(files) > 0 {
+		t.Errorf("files written despite the error: %v", files)
+	}
+	for _, s := range secrets {
+		if strings.Contains(err.Error(), s) {
+			t.Errorf("the error reveals a secret: %v", err)
+		}
+	}
 }

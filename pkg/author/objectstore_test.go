@@ -2,7 +2,6 @@ package author
 
 import (
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -184,24 +183,7 @@ func TestNewRefusesBadObjectStoreFlags(t *testing.T) {
 			opts, in := bidiOptions(t, f, dir)
 			c.modify(&opts)
 			res, err := New(opts)
-			if err == nil {
-				t.Fatalf("New succeeded: %+v", res)
-			}
-			if !strings.Contains(err.Error(), c.want) {
-				t.Errorf("error %q lacks %q", err, c.want)
-			}
-			var fe *FindingsError
-			if errors.As(err, &fe) != c.findings {
-				t.Errorf("FindingsError: %v, want %v (%v)", fe != nil, c.findings, err)
-			}
-			if files := listFiles(t, dir); len(files) > 0 {
-				t.Errorf("files written despite the error: %v", files)
-			}
-			for _, s := range append(in.secrets, "not-a-key") {
-				if strings.Contains(err.Error(), s) {
-					t.Errorf("the error reveals a secret: %v", err)
-				}
-			}
+			assertRefused(t, res, err, dir, c.want, c.findings, append(in.secrets, "not-a-key"))
 		})
 	}
 }

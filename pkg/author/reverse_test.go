@@ -1,7 +1,6 @@
 package author
 
 import (
-	"errors"
 	"os"
 	"path"
 	"path/filepath"
@@ -261,24 +260,7 @@ func TestNewRefusesBadReverseFlags(t *testing.T) {
 			opts, in := bidiOptions(t, f, dir)
 			c.modify(&opts)
 			res, err := New(opts)
-			if err == nil {
-				t.Fatalf("New succeeded: %+v", res)
-			}
-			if !strings.Contains(err.Error(), c.want) {
-				t.Errorf("error %q lacks %q", err, c.want)
-			}
-			var fe *FindingsError
-			if errors.As(err, &fe) != c.findings {
-				t.Errorf("FindingsError: %v, want %v (%v)", fe != nil, c.findings, err)
-			}
-			if files := listFiles(t, dir); len(files) > 0 {
-				t.Errorf("files written despite the error: %v", files)
-			}
-			for _, s := range in.secrets {
-				if strings.Contains(err.Error(), s) {
-					t.Errorf("the error reveals a secret: %v", err)
-				}
-			}
+			assertRefused(t, res, err, dir, c.want, c.findings, in.secrets)
 		})
 	}
 }
