@@ -26,6 +26,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
@@ -142,7 +143,26 @@ func Run(o Options) (*Render, error) {
 	for i := range run.Requests {
 		objects = append(objects, run.Requests[i].Objects()...)
 	}
+	sort.SliceStable(objects, func(i, j int) bool { return applyOrder(objects[i]) < applyOrder(objects[j]) })
 	return check(objects, o)
+}
+
+// applyOrder sorts what a pair needs before the pair: Secrets, then
+// BackupLocations, then ClusterPairs, each by namespace and name, which
+// is also the order `kustomize build` prints them in.
+func applyOrder(o *sdk.KubeObject) string {
+	var rank string
+	switch o.GetKind() {
+	case "Secret":
+		rank = "0"
+	case stork.BackupLocationKind:
+		rank = "1"
+	case stork.ClusterPairKind:
+		rank = "2"
+	default:
+		rank = "3" + o.GetKind()
+	}
+	return rank + "\x00" + o.GetNamespace() + "\x00" + o.GetName()
 }
 
 // check refuses a render that would make Argo CD prune the live pair or

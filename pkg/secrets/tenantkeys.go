@@ -37,10 +37,21 @@ func (k *TenantKeys) Validate() error {
 	switch {
 	case k.Tenant == "":
 		return errors.New("the tenant has no name")
-	case strings.TrimSpace(k.AgeIdentities) == "" && k.GnuPGHome == "":
+	case !hasIdentity(k.AgeIdentities) && k.GnuPGHome == "":
 		return fmt.Errorf("tenant %q has no key: give it an age key file or a GnuPG home", k.Tenant)
 	case k.GnuPGHome != "" && !filepath.IsAbs(k.GnuPGHome):
 		return fmt.Errorf("tenant %q: the GnuPG home %q is not an absolute path", k.Tenant, k.GnuPGHome)
 	}
 	return nil
+}
+
+// hasIdentity reports whether an identity file has a line that is neither
+// blank nor a comment.
+func hasIdentity(text string) bool {
+	for _, line := range strings.Split(text, "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			return true
+		}
+	}
+	return false
 }
