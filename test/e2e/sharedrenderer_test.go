@@ -192,8 +192,13 @@ func TestSharedRendererReadsOnlyItsDirectory(t *testing.T) {
 	testenv.CopyDir(t, testenv.Path("examples", "kustomize"), b)
 	header := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
 	for name, setup := range map[string]func(){
-		"generator path":    func() { writeFile(t, filepath.Join(a, "kustomization.yaml"), header+"generators:\n  - ../team-b/clusterpair.yaml\n", 0o644) },
-		"generator symlink": func() { symlink(t, filepath.Join(b, "clusterpair.yaml"), filepath.Join(a, "theirs.yaml")); writeFile(t, filepath.Join(a, "kustomization.yaml"), header+"generators:\n  - theirs.yaml\n", 0o644) },
+		"generator path": func() {
+			writeFile(t, filepath.Join(a, "kustomization.yaml"), header+"generators:\n  - ../team-b/clusterpair.yaml\n", 0o644)
+		},
+		"generator symlink": func() {
+			symlink(t, filepath.Join(b, "clusterpair.yaml"), filepath.Join(a, "theirs.yaml"))
+			writeFile(t, filepath.Join(a, "kustomization.yaml"), header+"generators:\n  - theirs.yaml\n", 0o644)
+		},
 		"reference symlink": func() {
 			writeFile(t, filepath.Join(a, "kustomization.yaml"), header+"generators:\n  - clusterpair.yaml\n", 0o644)
 			_ = os.Remove(filepath.Join(a, "destination-kubeconfig.yaml"))
