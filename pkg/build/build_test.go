@@ -15,8 +15,6 @@ import (
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
 )
 
-const kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\ngenerators:\n  - clusterpair.yaml\n"
-
 // pairDir is a copy of examples/kustomize (a request and its encrypted
 // files, the demo key) with its kustomization replaced by k ("" keeps it),
 // plus extra files.

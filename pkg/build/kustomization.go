@@ -17,8 +17,8 @@ import (
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
-// ErrUnsupported: the kustomization asks for something the shared
-// renderer does not do (any kustomize feature but generators).
+// ErrUnsupported is returned when the kustomization asks for something the
+// shared renderer does not do (any kustomize feature but generators).
 var ErrUnsupported = errors.New("the kustomization uses what build does not render")
 
 // readKustomization reads DIR's kustomization file with kustomize's own

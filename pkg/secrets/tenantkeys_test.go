@@ -143,7 +143,7 @@ func TestTenantPGPHome(t *testing.T) {
 	}
 	secretstest.AssertNoSecret(t, e.Error(), "pgp-tenant-canary")
 	err = resolve(secrets.TenantKeys{Tenant: "team-c", AgeIdentities: readKey(t, testenv.OtherKeyFile())})
-	errorWithReason(t, err, secrets.ReasonNoKey)
+	assertReason(t, err, secrets.ReasonNoKey)
 	// The tenant's home works with the environment's gone.
 	t.Setenv("GNUPGHOME", gpgDir(t))
 	if err := resolve(secrets.TenantKeys{Tenant: "team-a", GnuPGHome: home}); err != nil {
