@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/pflag"
 
@@ -32,12 +31,6 @@ const (
 // addKeyPolicyFlag registers --allow-key-endpoint, collecting its values.
 func addKeyPolicyFlag(f *pflag.FlagSet, dst *[]string) {
 	f.StringArrayVar(dst, allowKeyEndpointFlag, nil, `allow a network key source (repeatable; added to $`+secrets.AllowKeyEndpointsEnv+`): KIND=VALUE, e.g. hc_vault=https://vault:8200, azure_kv=https://NAME.vault.azure.net, kms=arn:aws:kms:REGION:ACCOUNT:key/*, aws_profile=NAME, gcp_kms=projects/P/locations/L/keyRings/R/cryptoKeys/*, hckms=REGION:*. Without one, only age and PGP keys are used`)
-}
-
-// keyPolicy is the operator's policy: the environment's allowlist and the
-// flag's entries.
-func keyPolicy(flags []string) (secrets.KeyPolicy, error) {
-	return secrets.KeyPolicyFromEnv(os.Getenv, flags)
 }
 
 // keySettings are the operator's choice of keys for a render: the
