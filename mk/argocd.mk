@@ -2,19 +2,11 @@
 # Dockerfile.argocd). See docs/argocd.md.
 ARGOCD_CMP_IMAGE ?= localhost/clusterpair-fn-argocd-cmp:dev
 ARGOCD_CMP_DIR   := dist/argocd-cmp
-# A static kustomize for the FROM-scratch image, kept between builds.
-CMP_KUSTOMIZE    := dist/kustomize-$(KUSTOMIZE_VERSION)/kustomize
-
-$(CMP_KUSTOMIZE):
-	mkdir -p $(dir $@)
-	GOBIN=$(CURDIR)/$(dir $@) $(GO) install -trimpath -ldflags '-s -w' sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
-
 .PHONY: image-argocd-cmp
-image-argocd-cmp: $(CMP_KUSTOMIZE) ## Build the Argo CD plugin sidecar image (ARGOCD_CMP_IMAGE=, default localhost/clusterpair-fn-argocd-cmp:dev).
+image-argocd-cmp: ## Build the Argo CD plugin sidecar image (ARGOCD_CMP_IMAGE=, default localhost/clusterpair-fn-argocd-cmp:dev).
 	rm -rf $(ARGOCD_CMP_DIR) && mkdir -p $(ARGOCD_CMP_DIR)
 	$(GO) build -trimpath $(LEAN_TAGS) -ldflags '$(LDFLAGS)' -o $(ARGOCD_CMP_DIR)/clusterpair-fn ./cmd/clusterpair-fn
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(ARGOCD_CMP_DIR)/clusterpair-fn-full ./cmd/clusterpair-fn
-	cp $(CMP_KUSTOMIZE) $(ARGOCD_CMP_DIR)/kustomize
 	cp /etc/ssl/certs/ca-certificates.crt $(ARGOCD_CMP_DIR)/ca-certificates.crt
 	cp examples/argocd/cmp/plugin.yaml $(ARGOCD_CMP_DIR)/plugin.yaml
 	printf 'root:x:0:0:root:/:/sbin/nologin\nargocd:x:999:999:argocd:/home/argocd:/sbin/nologin\n' > $(ARGOCD_CMP_DIR)/passwd

@@ -34,11 +34,11 @@ func newCheckCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		policy, err := keyPolicy(o.allow)
+		limits, err := o.settings.limits(os.Getenv)
 		if err != nil {
 			return err
 		}
-		limits, err := o.settings.limits(os.Getenv)
+		rk, err := o.keys.resolve(os.Getenv, limits)
 		if err != nil {
 			return err
 		}
@@ -46,7 +46,7 @@ func newCheckCommand() *cobra.Command {
 		defer stop()
 		opts := check.Options{
 			Paths: args, Side: chosen, Live: o.live, AllowExec: o.allowExec, Timeout: o.timeout,
-			Decryptor: newDecryptor(policy), Encryptor: newEncryptor(), Limits: limits,
+			Decryptor: rk.decryptor, Encryptor: newEncryptor(), Limits: rk.limits,
 		}
 		if o.allowExec {
 			exe, err := os.Executable()

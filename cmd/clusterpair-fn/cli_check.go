@@ -26,7 +26,7 @@ type checkFlags struct {
 	timeout        time.Duration
 	expiringWithin time.Duration
 	output         string
-	allow          []string
+	keys           keySettings
 	settings       operatorSettings
 }
 
@@ -83,7 +83,7 @@ migration fails on an expired credential).`,
 	cmd.Flags().BoolVar(&o.live, "live", false, "also call GET /version on each destination and connect to its Portworx endpoint, from this machine")
 	cmd.Flags().BoolVar(&o.allowExec, "allow-exec", false, "with --live, run the exec plugins and auth-providers of the repository's kubeconfigs (in a child with a minimal environment); without it their API server check is skipped")
 	cmd.Flags().DurationVar(&o.expiringWithin, "expiring-within", 0, "also fail when any pair's credentials expire within this duration (e.g. 720h); 0: off")
-	addKeyPolicyFlag(cmd.Flags(), &o.allow)
+	o.keys.addFlags(cmd.Flags())
 	o.settings.addLimitFlags(cmd.Flags())
 	cmd.Flags().StringVar(&o.side, "side", "", `check only this side of bidirectional requests: "source" or "destination" (default from $CLUSTERPAIR_SIDE; both when unset)`)
 	cmd.Flags().DurationVar(&o.timeout, "timeout", defaultCheckTimeout, "time limit of each live check")

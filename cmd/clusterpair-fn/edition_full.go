@@ -13,9 +13,14 @@ import (
 // sopsfull), with every key source; importing it here (and pkg/rekey, which
 // only this build's rekey.go links) is what links the cloud KMS SDKs.
 
-// newDecryptor returns the full build's decryptor under the operator's policy.
-func newDecryptor(p secrets.KeyPolicy) secrets.Decryptor {
-	return sopsfull.NewDecryptor().WithKeyPolicy(p)
+// newDecryptor returns the full build's decryptor under the operator's
+// policy, confined to a tenant's keys when one is given.
+func newDecryptor(p secrets.KeyPolicy, tenant *secrets.TenantKeys) (secrets.Decryptor, error) {
+	d, err := sopsfull.NewDecryptor().WithKeyPolicy(p).WithTenantKeys(tenant)
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // newEncryptor returns the full build's encryptor.

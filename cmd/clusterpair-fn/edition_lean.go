@@ -23,9 +23,13 @@ import (
 // on PATH.
 
 // newDecryptor returns the lean build's decryptor (package sopslean) under
-// the operator's policy.
-func newDecryptor(p secrets.KeyPolicy) secrets.Decryptor {
-	return sopslean.NewDecryptor().WithKeyPolicy(p)
+// the operator's policy, confined to a tenant's keys when one is given.
+func newDecryptor(p secrets.KeyPolicy, tenant *secrets.TenantKeys) (secrets.Decryptor, error) {
+	d, err := sopslean.NewDecryptor().WithKeyPolicy(p).WithTenantKeys(tenant)
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // newEncryptor returns the lean build's encryptor, which refuses with

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"slices"
 	"strings"
 	"testing"
 
@@ -39,19 +38,5 @@ func TestBadKeyEndpointIsRefusedBeforeRendering(t *testing.T) {
 				t.Errorf("wrote %q", out)
 			}
 		})
-	}
-}
-
-// TestKeyPolicyEnvForKustomize: build's --allow-key-endpoint reaches the
-// function kustomize runs through the environment, after the operator's.
-func TestKeyPolicyEnvForKustomize(t *testing.T) {
-	if env := keyPolicyEnv(nil); env != nil {
-		t.Errorf("without flags the environment is inherited, got %d variables", len(env))
-	}
-	t.Setenv(secrets.AllowKeyEndpointsEnv, "hc_vault=http://127.0.0.1:1")
-	env := keyPolicyEnv([]string{"hc_vault=http://127.0.0.1:2"})
-	want := secrets.AllowKeyEndpointsEnv + "=hc_vault=http://127.0.0.1:1,hc_vault=http://127.0.0.1:2"
-	if len(env) == 0 || env[len(env)-1] != want || !slices.Contains(env, secrets.AllowKeyEndpointsEnv+"=hc_vault=http://127.0.0.1:1") {
-		t.Errorf("environment ends with %q, want %q", env[len(env)-1], want)
 	}
 }

@@ -47,7 +47,7 @@ var sideEnv = []string{"CLUSTERPAIR_SIDE", "ARGOCD_ENV_CLUSTERPAIR_SIDE"}
 func newRootCommand() *cobra.Command {
 	var side string
 	var settings operatorSettings
-	var allowKeys []string
+	var keys keySettings
 	root := &cobra.Command{
 		Use:   "clusterpair-fn",
 		Short: "Render Stork ClusterPairs from SOPS-encrypted ClusterPairRequests (a KRM function)",
@@ -92,11 +92,11 @@ plugin): "source" for the source cluster, "destination" for the other.`,
 			if err != nil {
 				return fmt.Errorf("reading the ResourceList from stdin: %w", err)
 			}
-			policy, err := keyPolicy(allowKeys)
+			rk, err := keys.resolve(os.Getenv, limits)
 			if err != nil {
 				return err
 			}
-			p := &fn.Processor{Decryptor: newDecryptor(policy), Encryptor: newEncryptor(), Root: root, Limits: limits, Log: cmd.ErrOrStderr(), Side: chosen}
+			p := &fn.Processor{Decryptor: rk.decryptor, Encryptor: newEncryptor(), Root: root, Limits: rk.limits, Log: cmd.ErrOrStderr(), Side: chosen}
 			err = fn.Run(p, bytes.NewReader(input), cmd.OutOrStdout())
 			if errors.Is(err, secrets.ErrNeedsFullSOPS) {
 				return handOver(cmd, input, err)
@@ -106,7 +106,7 @@ plugin): "source" for the source cluster, "destination" for the other.`,
 	}
 	root.Flags().StringVar(&side, "side", "", `side of a bidirectional pair to render: "source" or "destination" (default from $CLUSTERPAIR_SIDE)`)
 	settings.addFlags(root.Flags())
-	addKeyPolicyFlag(root.Flags(), &allowKeys)
+	keys.addFlags(root.Flags())
 	root.SetVersionTemplate("clusterpair-fn {{.Version}}\n")
 	root.AddCommand(newBuildCommand())
 	root.AddCommand(newNewCommand())

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/author"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
 func newNewCommand() *cobra.Command {
@@ -30,7 +31,7 @@ func newNewCommand() *cobra.Command {
 		if sa.DryRun {
 			return runServiceAccountDryRun(cmd.OutOrStdout(), sa)
 		}
-		policy, err := keyPolicy(f.AllowKeyEndpoints)
+		policy, err := secrets.KeyPolicyFromEnv(os.Getenv, f.AllowKeyEndpoints)
 		if err != nil {
 			return err
 		}

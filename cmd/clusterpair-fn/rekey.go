@@ -5,18 +5,20 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/rekey"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
 func newRekeyCommand() *cobra.Command {
 	var f rekeyFlags
 	cmd := newRekeyShell(&f)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		policy, err := keyPolicy(f.AllowKeyEndpoints)
+		policy, err := secrets.KeyPolicyFromEnv(os.Getenv, f.AllowKeyEndpoints)
 		if err != nil {
 			return err
 		}

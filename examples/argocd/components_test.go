@@ -204,39 +204,3 @@ func TestPluginSidecarComponent(t *testing.T) {
 		t.Errorf("argocd-cm lacks the health check: %v", cm.Data)
 	}
 }
-
-// TestBuildOptionsComponent checks the kustomize.buildOptions alternative:
-// exec functions only for kustomize v5.8.2, the custom image and the age
-// key on the repo-server itself, Argo CD's own settings kept.
-func TestBuildOptionsComponent(t *testing.T) {
-	dep, cm := buildInstall(t, "build-options", "health")
-	pod := &dep.Spec.Template.Spec
-	checkMounts(t, pod)
-	if len(pod.Containers) != 1 {
-		t.Fatalf("want only the repo-server container, got %d", len(pod.Containers))
-	}
-	repo := &pod.Containers[0]
-	if repo.Image == "quay.io/argoproj/argocd:latest" || envValue(repo, "HELM_CACHE_HOME") != "/helm-working-dir" || mountAt(repo, "/tmp") == nil {
-		t.Errorf("want the custom image with Argo CD's env and mounts kept: %+v", repo)
-	}
-	checkKeyFile(t, pod, repo)
-	want := map[string]string{
-		"kustomize.path.v5.8.2":         "/usr/local/bin/kustomize-v5.8.2",
-		"kustomize.buildOptions.v5.8.2": "--enable-alpha-plugins --enable-exec",
-	}
-	for k, v := range want {
-		if cm.Data[k] != v {
-			t.Errorf("argocd-cm %s = %q, want %q", k, cm.Data[k], v)
-		}
-	}
-	if _, global := cm.Data["kustomize.buildOptions"]; global {
-		t.Error("exec functions must not be enabled for every kustomize Application")
-	}
-	if cm.Data["resource.customizations.health.stork.libopenstorage.org_ClusterPair"] == "" {
-		t.Error("the health Component's entry was lost")
-	}
-	app := readObject(t, example("build-options", "application.yaml"))
-	if v := get(app, "spec", "source", "kustomize", "version"); v != "v5.8.2" {
-		t.Errorf("the build-options Application selects kustomize %v, want v5.8.2", v)
-	}
-}

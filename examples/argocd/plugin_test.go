@@ -58,11 +58,11 @@ func cmpEnv(t *testing.T, path string, extra ...string) []string {
 }
 
 // sidecarPath is a PATH holding exactly what the sidecar image holds:
-// clusterpair-fn and kustomize (from ./bin).
+// both builds of clusterpair-fn (from ./bin), and no kustomize.
 func sidecarPath(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	for _, tool := range []string{"clusterpair-fn", "kustomize"} {
+	for _, tool := range []string{"clusterpair-fn", "clusterpair-fn-full"} {
 		if err := os.Symlink(testenv.Tool(t, tool), filepath.Join(dir, tool)); err != nil {
 			t.Fatal(err)
 		}
@@ -235,24 +235,18 @@ func TestPluginGenerate(t *testing.T) {
 // empty stdout, never succeed with an empty render that Argo CD would
 // apply by pruning the live ClusterPair.
 func TestPluginGenerateFailsInsteadOfPrintingNothing(t *testing.T) {
-	kustomize := testenv.Tool(t, "kustomize")
-	fn := testenv.Tool(t, "clusterpair-fn")
 	key := "SOPS_AGE_KEY_FILE=" + testenv.DemoKeyFile()
-
-	// Pins the trap: without --enable-exec kustomize "succeeds" with nothing.
-	plain := run(copyDir(t, example("pairs", "dr-west")), cmpEnv(t, sidecarPath(t), key), kustomize, "build", "--enable-alpha-plugins", ".")
-	if plain.err != nil || plain.stdout != "" {
-		t.Fatalf("kustomize without --enable-exec no longer renders silently nothing (err=%v); revisit the docs\n%s", plain.err, plain.stdout)
-	}
-
-	// A kustomize that drops --enable-exec, like a misconfigured image.
-	noExec := t.TempDir()
-	script := "#!/bin/sh\nargs=\nfor a in \"$@\"; do [ \"$a\" = --enable-exec ] || args=\"$args $a\"; done\nexec '" + kustomize + "' $args\n"
-	if err := os.WriteFile(filepath.Join(noExec, "kustomize"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(fn, filepath.Join(noExec, "clusterpair-fn")); err != nil {
-		t.Fatal(err)
+	rewrite := func(file, old, new string) func(t *testing.T, dir string) {
+		return func(t *testing.T, dir string) {
+			p := filepath.Join(dir, file)
+			data, _ := os.ReadFile(p)
+			if !strings.Contains(string(data), old) {
+				t.Fatalf("%s no longer holds %q; update this test", file, old)
+			}
+			if err := os.WriteFile(p, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	cases := []struct {
 		name   string
@@ -262,28 +256,16 @@ func TestPluginGenerateFailsInsteadOfPrintingNothing(t *testing.T) {
 		edit   func(t *testing.T, dir string)
 		stderr string
 	}{
-		{name: "exec functions not enabled", path: noExec, env: []string{key}, stderr: "rendered nothing"},
-		{name: "function missing (exec path not in the image)", path: sidecarPath(t), env: []string{key}, stderr: "clusterpair-fn-v2",
-			edit: func(t *testing.T, dir string) {
-				p := filepath.Join(dir, "clusterpair.yaml")
-				data, _ := os.ReadFile(p)
-				if !strings.Contains(string(data), "path: clusterpair-fn\n") {
-					t.Fatal("example annotation changed; update this test")
-				}
-				if err := os.WriteFile(p, []byte(strings.Replace(string(data), "path: clusterpair-fn\n", "path: clusterpair-fn-v2\n", 1)), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}},
+		{name: "no generator", path: sidecarPath(t), env: []string{key}, stderr: "lists no generators", edit: rewrite("kustomization.yaml", "generators:\n  - clusterpair.yaml\n", "")},
+		{name: "generator file missing", path: sidecarPath(t), env: []string{key}, stderr: `"clusterpair.yaml": not found`, edit: func(t *testing.T, dir string) {
+			if err := os.Remove(filepath.Join(dir, "clusterpair.yaml")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "a kustomize feature the plugin does not render", path: sidecarPath(t), env: []string{key}, stderr: "sets transformers", edit: rewrite("kustomization.yaml", "generators:", "transformers:\n  - t.yaml\ngenerators:")},
 		{name: "no sops key", path: sidecarPath(t), stderr: "no usable decryption key"},
 		{name: "bidirectional pair without a side", pair: "north-south", path: sidecarPath(t), env: []string{key}, stderr: "CLUSTERPAIR_SIDE"},
-		{name: "request under resources", path: sidecarPath(t), env: []string{key}, stderr: "generators:",
-			edit: func(t *testing.T, dir string) {
-				p := filepath.Join(dir, "kustomization.yaml")
-				data, _ := os.ReadFile(p)
-				if err := os.WriteFile(p, []byte(strings.Replace(string(data), "generators:", "resources:", 1)), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}},
+		{name: "request under resources", path: sidecarPath(t), env: []string{key}, stderr: "sets resources", edit: rewrite("kustomization.yaml", "generators:", "resources:")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -39,7 +39,6 @@ func TestArgoCDObjectsMatchCRDs(t *testing.T) {
 		example("apps", "application.yaml"),
 		example("apps", "applicationset.yaml"),
 		example("apps", "appproject.yaml"),
-		example("build-options", "application.yaml"),
 	}
 	seen := map[string]bool{}
 	for _, f := range files {
@@ -292,9 +291,8 @@ func TestApplicationsFitTheProject(t *testing.T) {
 	proj := readObject(t, example("apps", "appproject.yaml"))
 	set := readObject(t, example("apps", "applicationset.yaml"))
 	specs := map[string]map[string]any{
-		"apps/application.yaml":          get(readObject(t, example("apps", "application.yaml")), "spec").(map[string]any),
-		"build-options/application.yaml": get(readObject(t, example("build-options", "application.yaml")), "spec").(map[string]any),
-		"apps/applicationset.yaml":       get(set, "spec", "template", "spec").(map[string]any),
+		"apps/application.yaml":    get(readObject(t, example("apps", "application.yaml")), "spec").(map[string]any),
+		"apps/applicationset.yaml": get(set, "spec", "template", "spec").(map[string]any),
 	}
 	repos := fmt.Sprint(get(proj, "spec", "sourceRepos"))
 	whitelist := fmt.Sprint(get(proj, "spec", "namespaceResourceWhitelist"))

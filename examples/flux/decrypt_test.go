@@ -93,3 +93,45 @@ func TestRenderScriptKeepsTheCommittedCiphertext(t *testing.T) {
 		t.Errorf("rendered pair is not mac-only encrypted")
 	}
 }
+
+// TestRenderScriptCommitsOnlyCiphertext: a second request without
+// spec.output.encrypt (its pair would be committed to Git in plaintext)
+// makes render.sh fail and leaves the committed file as it was, although
+// the first request's output is encrypted.
+func TestRenderScriptCommitsOnlyCiphertext(t *testing.T) {
+	testenv.Tool(t, "clusterpair-fn")
+	dir := filepath.Join(t.TempDir(), "flux")
+	testenv.CopyDir(t, testenv.Path("examples", "flux"), dir)
+	if err := os.Chmod(filepath.Join(dir, "render.sh"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	second := "\n---\napiVersion: fn.clusterpair.dev/v1alpha1\nkind: ClusterPairRequest\nmetadata:\n  name: dr-south\n  namespace: app\nspec:\n  mode: async-dr\n" +
+		"  destination:\n    kubeconfig:\n      file: secrets/destination-kubeconfig.yaml\n  storage:\n    ip: px-api.south.example.com\n    token:\n      file: secrets/px-token.enc\n"
+	req := filepath.Join(dir, "pair", "clusterpair.yaml")
+	data, err := os.ReadFile(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(req, append(data, second...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rendered := filepath.Join(dir, "pair", "rendered", "clusterpair.yaml")
+	before, _ := os.ReadFile(rendered)
+	cmd := exec.Command(filepath.Join(dir, "render.sh"))
+	cmd.Env = testenv.IsolatedEnv(t.TempDir(), "SOPS_AGE_KEY_FILE="+testenv.DemoKeyFile(), "PATH="+testenv.Path("bin")+":"+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("render.sh committed a plaintext pair:\n%s", out)
+	}
+	if !strings.Contains(string(out), "ClusterPair app/dr-south") || !strings.Contains(string(out), "not SOPS-encrypted") {
+		t.Errorf("render.sh does not say which object is plaintext:\n%s", out)
+	}
+	after, _ := os.ReadFile(rendered)
+	if string(before) != string(after) {
+		t.Error("the committed file changed")
+	}
+	entries, _ := os.ReadDir(filepath.Dir(rendered))
+	if len(entries) != 1 {
+		t.Errorf("render.sh left files behind: %v", entries)
+	}
+}

@@ -9,7 +9,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 out="$here/pair/rendered/clusterpair.yaml"
 tmp=$(mktemp "$here/pair/rendered/.clusterpair.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
-clusterpair-fn build "$here/pair" > "$tmp"
-grep -q '^sops:' "$tmp" || { echo "render.sh: the output is not encrypted; refusing to write it" >&2; exit 1; }
+# --require-encrypted: every rendered object must be SOPS-encrypted, or
+# nothing is written (a request without spec.output.encrypt fails the run).
+clusterpair-fn build --require-encrypted "$here/pair" > "$tmp"
 mv "$tmp" "$out"
 trap - EXIT

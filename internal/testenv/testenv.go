@@ -108,6 +108,18 @@ func SOPSDecrypt(t testing.TB, path string, keyEnv ...string) ([]byte, error) {
 	return out, nil
 }
 
+// CopyFile copies one file (mode 0600).
+func CopyFile(t testing.TB, src, dst string) {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // CopyDir copies the regular files of src (recursively) into dst.
 func CopyDir(t testing.TB, src, dst string) {
 	t.Helper()

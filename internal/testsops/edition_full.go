@@ -21,3 +21,9 @@ func NewDecryptorWithPolicy(p secrets.KeyPolicy) secrets.Decryptor {
 
 // NewEncryptor returns the full build's encryptor.
 func NewEncryptor() secrets.Encryptor { return sopsfull.NewEncryptor() }
+
+// NewTenantDecryptor returns the build's decryptor confined to a tenant's
+// keys (see secrets.TenantKeys).
+func NewTenantDecryptor(k *secrets.TenantKeys) (secrets.Decryptor, error) {
+	return sopsfull.NewDecryptor().WithTenantKeys(k)
+}

@@ -22,3 +22,9 @@ func NewDecryptorWithPolicy(p secrets.KeyPolicy) secrets.Decryptor {
 // NewEncryptor returns the lean build's encryptor, which refuses with
 // secrets.ErrNeedsFullSOPS.
 func NewEncryptor() secrets.Encryptor { return sopslean.NewEncryptor() }
+
+// NewTenantDecryptor returns the build's decryptor confined to a tenant's
+// keys (see secrets.TenantKeys).
+func NewTenantDecryptor(k *secrets.TenantKeys) (secrets.Decryptor, error) {
+	return sopslean.NewDecryptor().WithTenantKeys(k)
+}

@@ -143,8 +143,9 @@ out="$here/` + RenderedFile + `"
 mkdir -p "$(dirname "$out")"
 tmp=$(mktemp "$(dirname "$out")/.clusterpair.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
-clusterpair-fn build "$here" > "$tmp"
-grep -q '^sops:' "$tmp" || { echo "render.sh: the output is not encrypted; refusing to write it" >&2; exit 1; }
+# --require-encrypted: every rendered object must be SOPS-encrypted, or
+# nothing is written (a request without spec.output.encrypt fails the run).
+clusterpair-fn build --require-encrypted "$here" > "$tmp"
 mv "$tmp" "$out"
 trap - EXIT
 `)
@@ -167,8 +168,7 @@ for side in ` + string(v1alpha1.SideSource) + ` ` + string(v1alpha1.SideDestinat
   mkdir -p "$(dirname "$out")"
   tmp=$(mktemp "$(dirname "$out")/.clusterpair.XXXXXX")
   trap 'rm -f "$tmp"' EXIT
-  CLUSTERPAIR_SIDE=$side clusterpair-fn build "$here" > "$tmp"
-  grep -q '^sops:' "$tmp" || { echo "render.sh: the $side output is not encrypted; refusing to write it" >&2; exit 1; }
+  CLUSTERPAIR_SIDE=$side clusterpair-fn build --require-encrypted "$here" > "$tmp"
   mv "$tmp" "$out"
   trap - EXIT
 done

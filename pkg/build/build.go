@@ -1,84 +1,75 @@
-// Package build runs `kustomize build --enable-alpha-plugins --enable-exec`
-// on a kustomization and passes its output on only when it can be the render
-// of a ClusterPair: kustomize succeeded, printed something, and what it
-// printed contains at least one stork.libopenstorage.org/v1alpha1
-// ClusterPair and no ClusterPairRequest.
+// Package build is the shared renderer: `clusterpair-fn build DIR`, the
+// generate command of the Argo CD plugin and the command CI runs over many
+// teams' directories. It renders the ClusterPairRequests that DIR's
+// kustomization lists under generators:, in this process, and prints the
+// rendered objects.
 //
-// It is the generate step of the Argo CD Config Management Plugin
-// (`clusterpair-fn build .`). kustomize skips exec functions silently when
-// --enable-exec is missing and then "succeeds" with an empty render; Argo CD
-// treats an empty render as "the pair was deleted from Git" and, with
-// auto-prune, deletes the live ClusterPair. Every way the function can fail
-// to run (flags missing, binary missing, generator listed under resources:,
-// generator removed) therefore ends here as an error and an empty stdout,
-// which Argo CD reports as a failed manifest generation instead of pruning.
+// It is safe by construction rather than by inspection: it starts no
+// program (no kustomize, helm, git or plugin), opens no network connection
+// (except to the key services the operator allowed, through the
+// decryptor), reads only files inside DIR through an os.Root, and
+// interprets no kustomize feature but generators: a kustomization that
+// sets any other field is refused. kustomize's own decoder reads the
+// kustomization, so no second parser has to agree with it about which
+// fields are set; nothing of what the fields say is ever acted on.
 //
-// There is deliberately no way to allow an empty render.
+// Everything that would let Argo CD prune the live pair is an error with
+// nothing printed: no kustomization, no generator, no ClusterPair in the
+// render, a ClusterPairRequest left in it, and (RefuseEncrypted) a
+// SOPS-encrypted object Argo CD would apply as ciphertext. Flux CI renders
+// ask for the opposite (RequireEncrypted): every object encrypted, or
+// nothing is printed. There is deliberately no way to allow an empty
+// render.
 package build
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os/exec"
+	"sort"
 	"strings"
 
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/yaml"
+	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
+
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/stork"
 )
 
-// The identity of the object the render must contain, and the group of the
-// request the function consumes.
-const (
-	ClusterPairAPIVersion = "stork.libopenstorage.org/v1alpha1"
-	ClusterPairKind       = "ClusterPair"
-	RequestGroup          = "fn.clusterpair.dev"
-)
-
-// KustomizeFlags are the flags Run always passes to `kustomize build`: both
-// are needed for kustomize to run an exec KRM function.
-var KustomizeFlags = []string{"--enable-alpha-plugins", "--enable-exec"}
-
-// Errors returned by Run and Check; test them with errors.Is.
+// Errors returned by Run; test them with errors.Is.
 var (
-	// ErrKustomizeNotFound: no kustomize binary at the given path or on PATH.
-	ErrKustomizeNotFound = errors.New("kustomize not found")
-	// ErrKustomizeFailed: kustomize exited non-zero (its stderr says why).
-	ErrKustomizeFailed = errors.New("kustomize build failed")
-	// ErrEmptyRender: kustomize succeeded but printed no object.
-	ErrEmptyRender = errors.New("kustomize build rendered nothing")
+	// ErrEmptyRender: nothing to render (no kustomization, no generator,
+	// no request), which Argo CD would apply by pruning.
+	ErrEmptyRender = errors.New("the render is empty")
 	// ErrNoClusterPair: the render has objects but no ClusterPair.
 	ErrNoClusterPair = errors.New("the render contains no ClusterPair")
-	// ErrRequestInRender: a ClusterPairRequest reached the render, so the
-	// function did not consume it.
+	// ErrRequestInRender: a ClusterPairRequest reached the render.
 	ErrRequestInRender = errors.New("a ClusterPairRequest is in the render")
-	// ErrInvalidRender: the output is not a stream of Kubernetes objects.
-	ErrInvalidRender = errors.New("the render is not a stream of Kubernetes objects")
 	// ErrEncryptedRender: an object is SOPS-encrypted where the consumer
 	// cannot decrypt it (Argo CD would apply the ciphertext).
 	ErrEncryptedRender = errors.New("the render contains SOPS-encrypted objects")
+	// ErrPlaintextRender: an object is not SOPS-encrypted where the render
+	// is committed to Git (Flux CI).
+	ErrPlaintextRender = errors.New("the render contains objects that are not SOPS-encrypted")
+	// ErrFailed: a request did not render; the findings were logged.
+	ErrFailed = errors.New("a ClusterPairRequest did not render")
 )
 
 // Options configure Run.
 type Options struct {
-	// Dir is the kustomization directory; empty means ".".
+	// Dir is the directory to render; empty means ".". Every file build
+	// reads is inside it.
 	Dir string
-	// Kustomize is the kustomize binary: a path, or a name looked up on
-	// this process's PATH (not Env's). Empty means "kustomize".
-	Kustomize string
-	// Env is kustomize's environment (and so the function's); nil inherits
-	// the current process's environment, including the sops key variables.
-	Env []string
-	// Stderr receives kustomize's stderr (the function's errors and
-	// warnings) as it is written. Nil discards it.
-	Stderr io.Writer
+	// Processor renders the requests: its decryptor, encryptor, limits,
+	// side and log. Its Root is set to Dir.
+	Processor fn.Processor
 	// RefuseEncrypted fails the render when an object is SOPS-encrypted:
-	// right for Argo CD, which applies what it is given; wrong for the Flux
-	// CI render, whose output is meant to be encrypted.
+	// right for Argo CD, which applies what it is given.
 	RefuseEncrypted bool
+	// RequireEncrypted fails the render when an object is not
+	// SOPS-encrypted: right for a render that is committed to Git.
+	RequireEncrypted bool
 }
 
 // Object identifies one object of a render.
@@ -86,7 +77,7 @@ type Object struct {
 	APIVersion, Kind, Namespace, Name string
 }
 
-// String formats the object as kind/namespace/name.
+// String formats the object as kind namespace/name.
 func (o Object) String() string {
 	name := o.Name
 	if o.Namespace != "" {
@@ -97,7 +88,7 @@ func (o Object) String() string {
 
 // Render is a checked render.
 type Render struct {
-	// Output is kustomize's stdout, byte for byte.
+	// Output is the rendered objects as a YAML stream.
 	Output []byte
 	// Objects are the objects of Output in order.
 	Objects []Object
@@ -107,129 +98,133 @@ type Render struct {
 	Encrypted []Object
 }
 
-// Run checks DIR with Guard (kustomize runs only the operator's
-// clusterpair-fn), then runs `kustomize build --enable-alpha-plugins
-// --enable-exec DIR` and checks its output with Check. Kustomize's stdout is held in memory and
-// returned only when the checks pass; its stderr is copied to o.Stderr as
-// it arrives. Cancelling ctx kills kustomize.
-func Run(ctx context.Context, o Options) (*Render, error) {
+// Run renders Dir. Findings go to the Processor's log as the function
+// reports them; any error means no Render.
+func Run(o Options) (*Render, error) {
+	if o.RefuseEncrypted && o.RequireEncrypted {
+		return nil, errors.New("refusing encrypted objects and requiring them are exclusive")
+	}
 	dir := o.Dir
 	if dir == "" {
 		dir = "."
 	}
-	if err := Guard(dir); err != nil {
+	p := o.Processor
+	p.Root = dir
+	root, err := secrets.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", dir, err)
+	}
+	defer root.Close()
+	if p.Budget == nil {
+		p.Budget = secrets.NewBudget(p.Limits.WithDefaults().MaxReadBytes)
+	}
+	// The kustomization and the generator files count against the run's
+	// read budget like every referenced file.
+	files := secrets.NewResolver(root, nil).WithBudget(p.Budget)
+	name, k, err := readKustomization(files)
+	if err != nil {
 		return nil, err
 	}
-	name := o.Kustomize
-	if name == "" {
-		name = "kustomize"
-	}
-	path, err := exec.LookPath(name)
+	requests, err := generatorRequests(files, name, k)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v: install the standalone kustomize v5 on PATH or pass --kustomize "+
-			"(`kubectl kustomize` cannot run exec functions)", ErrKustomizeNotFound, err)
+		return nil, err
 	}
-	args := append([]string{"build"}, KustomizeFlags...)
-	args = append(args, dir)
-	cmd := exec.CommandContext(ctx, path, args...)
-	cmd.Env = o.Env
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
-	cmd.Stderr = o.Stderr
-	if cmd.Stderr == nil {
-		cmd.Stderr = io.Discard
+	if len(requests) == 0 {
+		return nil, fmt.Errorf("%w; refusing to print an empty render, which Argo CD would apply by pruning the live ClusterPair: the generator files of %s hold no ClusterPairRequest", ErrEmptyRender, name)
 	}
-	if err := cmd.Run(); err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			err = ctxErr
+	run, err := p.RenderFiles(requests)
+	if err != nil {
+		return nil, err
+	}
+	if p.LogFindings(run) {
+		return nil, ErrFailed
+	}
+	var objects []*sdk.KubeObject
+	for i := range run.Requests {
+		objects = append(objects, run.Requests[i].Objects()...)
+	}
+	sort.SliceStable(objects, func(i, j int) bool { return applyOrder(objects[i]) < applyOrder(objects[j]) })
+	return check(objects, o)
+}
+
+// applyOrder sorts what a pair needs before the pair: Secrets, then
+// BackupLocations, then ClusterPairs, each by namespace and name, which
+// is also the order `kustomize build` prints them in.
+func applyOrder(o *sdk.KubeObject) string {
+	var rank string
+	switch o.GetKind() {
+	case "Secret":
+		rank = "0"
+	case stork.BackupLocationKind:
+		rank = "1"
+	case stork.ClusterPairKind:
+		rank = "2"
+	default:
+		rank = "3" + o.GetKind()
+	}
+	return rank + "\x00" + o.GetNamespace() + "\x00" + o.GetName()
+}
+
+// check refuses a render that would make Argo CD prune the live pair or
+// apply what it should not, and encodes the rest.
+func check(objects []*sdk.KubeObject, o Options) (*Render, error) {
+	r := &Render{}
+	var out bytes.Buffer
+	for i, obj := range objects {
+		id := Object{APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName()}
+		r.Objects = append(r.Objects, id)
+		if _, encrypted, _ := obj.NestedSubObject("sops"); encrypted {
+			r.Encrypted = append(r.Encrypted, id)
 		}
-		return nil, fmt.Errorf("%w: `kustomize build %s %s`: %v; nothing was printed (kustomize's own message is above)",
-			ErrKustomizeFailed, strings.Join(KustomizeFlags, " "), dir, err)
+		if id.APIVersion == stork.APIVersion && id.Kind == stork.ClusterPairKind {
+			r.ClusterPairs = append(r.ClusterPairs, id)
+		}
+		if group, _, _ := strings.Cut(id.APIVersion, "/"); group == v1alpha1.Group {
+			return nil, fmt.Errorf("%w: %s (%s); refusing to print this render", ErrRequestInRender, id, id.APIVersion)
+		}
+		if i > 0 {
+			out.WriteString("---\n")
+		}
+		out.WriteString(obj.String())
 	}
-	r, err := Check(stdout.Bytes())
-	if err != nil {
-		return nil, err
-	}
-	if o.RefuseEncrypted && len(r.Encrypted) > 0 {
+	switch {
+	case len(r.Objects) == 0:
+		return nil, fmt.Errorf("%w; refusing to print an empty render, which Argo CD would apply by pruning the live ClusterPair", ErrEmptyRender)
+	case len(r.ClusterPairs) == 0:
+		return nil, fmt.Errorf("%w: the render holds %s but no %s %s; refusing to print a render that would prune the live ClusterPair",
+			ErrNoClusterPair, describe(r.Objects), stork.APIVersion, stork.ClusterPairKind)
+	case o.RefuseEncrypted && len(r.Encrypted) > 0:
 		return nil, fmt.Errorf("%w: %s; Argo CD cannot decrypt them and would apply the ciphertext. "+
 			"Remove spec.output.encrypt from requests rendered by Argo CD (encrypted output is for Flux)", ErrEncryptedRender, describe(r.Encrypted))
+	case o.RequireEncrypted && len(r.Encrypted) < len(r.Objects):
+		var plain []Object
+		for _, obj := range r.Objects {
+			if !contains(r.Encrypted, obj) {
+				plain = append(plain, obj)
+			}
+		}
+		return nil, fmt.Errorf("%w: %s would be committed with their credentials in plaintext; set spec.output.encrypt on every request of this directory", ErrPlaintextRender, describe(plain))
 	}
+	r.Output = out.Bytes()
 	return r, nil
 }
 
-// Check parses the output of `kustomize build` and returns it as a Render
-// if it holds at least one ClusterPair and no ClusterPairRequest.
-func Check(out []byte) (*Render, error) {
-	r := &Render{Output: out}
-	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(out)))
-	for i := 1; ; i++ {
-		doc, err := reader.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w: document %d: %v", ErrInvalidRender, i, err)
-		}
-		var meta struct {
-			APIVersion string `json:"apiVersion"`
-			Kind       string `json:"kind"`
-			Metadata   struct {
-				Name      string `json:"name"`
-				Namespace string `json:"namespace"`
-			} `json:"metadata"`
-		}
-		var probe any
-		if err := yaml.Unmarshal(doc, &probe); err != nil {
-			return nil, fmt.Errorf("%w: document %d: %v", ErrInvalidRender, i, err)
-		}
-		if probe == nil {
-			continue // an empty document (comments, a lone ---)
-		}
-		if _, ok := probe.(map[string]any); !ok {
-			return nil, fmt.Errorf("%w: document %d is not a mapping", ErrInvalidRender, i)
-		}
-		if err := yaml.Unmarshal(doc, &meta); err != nil {
-			return nil, fmt.Errorf("%w: document %d: %v", ErrInvalidRender, i, err)
-		}
-		if meta.APIVersion == "" || meta.Kind == "" {
-			return nil, fmt.Errorf("%w: document %d has no apiVersion or kind", ErrInvalidRender, i)
-		}
-		obj := Object{APIVersion: meta.APIVersion, Kind: meta.Kind, Namespace: meta.Metadata.Namespace, Name: meta.Metadata.Name}
-		r.Objects = append(r.Objects, obj)
-		if _, encrypted := probe.(map[string]any)["sops"]; encrypted {
-			r.Encrypted = append(r.Encrypted, obj)
-		}
-		if obj.APIVersion == ClusterPairAPIVersion && obj.Kind == ClusterPairKind {
-			r.ClusterPairs = append(r.ClusterPairs, obj)
+func contains(objs []Object, o Object) bool {
+	for _, x := range objs {
+		if x == o {
+			return true
 		}
 	}
-	for _, o := range r.Objects {
-		if group, _, ok := strings.Cut(o.APIVersion, "/"); ok && group == RequestGroup {
-			return nil, fmt.Errorf("%w: %s (%s) was output as a plain resource, so clusterpair-fn did not render it; "+
-				"list the request under `generators:` (not `resources:`) in kustomization.yaml; refusing to print this render",
-				ErrRequestInRender, o, o.APIVersion)
-		}
-	}
-	if len(r.Objects) == 0 {
-		return nil, fmt.Errorf("%w; refusing to print an empty render, which Argo CD would apply by pruning the live ClusterPair. "+
-			"Check that kustomization.yaml lists the ClusterPairRequest under `generators:` and that its "+
-			"config.kubernetes.io/function annotation says `exec: {path: clusterpair-fn}`", ErrEmptyRender)
-	}
-	if len(r.ClusterPairs) == 0 {
-		return nil, fmt.Errorf("%w: kustomize rendered %s but no %s %s; refusing to print a render that would prune the live ClusterPair. "+
-			"Check that kustomization.yaml lists the ClusterPairRequest under `generators:`",
-			ErrNoClusterPair, describe(r.Objects), ClusterPairAPIVersion, ClusterPairKind)
-	}
-	return r, nil
+	return false
 }
 
 // describe lists up to five objects.
 func describe(objs []Object) string {
-	const max = 5
+	const most = 5
 	var parts []string
 	for i, o := range objs {
-		if i == max {
-			parts = append(parts, fmt.Sprintf("and %d more", len(objs)-max))
+		if i == most {
+			parts = append(parts, fmt.Sprintf("and %d more", len(objs)-most))
 			break
 		}
 		parts = append(parts, o.String()+" ("+o.APIVersion+")")

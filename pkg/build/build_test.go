@@ -2,236 +2,239 @@ package build_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/clusterpair-fn/clusterpair-fn/internal/secretstest"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/build"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
 )
 
-const clusterPair = `apiVersion: stork.libopenstorage.org/v1alpha1
-kind: ClusterPair
-metadata:
-  name: dr-west
-  namespace: app
-spec:
-  options: {}
-`
-
-const configMap = `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: settings
-  namespace: app
-`
-
-const request = `apiVersion: fn.clusterpair.dev/v1alpha1
-kind: ClusterPairRequest
-metadata:
-  name: dr-west
-  namespace: app
-`
-
-// fakeKustomize writes a kustomize stand-in that records its arguments and
-// environment, prints stdout and stderr and exits with code.
-func fakeKustomize(t *testing.T, stdout, stderr string, code int) (bin, argsFile, envFile string) {
+// pairDir is a copy of examples/kustomize (a request and its encrypted
+// files, the demo key) with its kustomization replaced by k ("" keeps it),
+// plus extra files.
+func pairDir(t *testing.T, k string, extra map[string]string) string {
 	t.Helper()
-	dir := t.TempDir()
-	for name, content := range map[string]string{"stdout": stdout, "stderr": stderr} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+	dir := filepath.Join(t.TempDir(), "pair")
+	testenv.CopyDir(t, testenv.Path("examples", "kustomize"), dir)
+	if k != "" {
+		extra = mergeFiles(extra, map[string]string{"kustomization.yaml": k})
+	}
+	for name, content := range extra {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	argsFile, envFile = filepath.Join(dir, "args"), filepath.Join(dir, "env")
-	cat, env := lookPath(t, "cat"), lookPath(t, "env") // tests change PATH
-	script := "#!/bin/sh\n" +
-		"printf '%s\\n' \"$@\" > '" + argsFile + "'\n" +
-		env + " > '" + envFile + "'\n" +
-		cat + " '" + filepath.Join(dir, "stdout") + "'\n" +
-		cat + " '" + filepath.Join(dir, "stderr") + "' >&2\n" +
-		"exit " + strconv.Itoa(code) + "\n"
-	bin = filepath.Join(dir, "kustomize")
-	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return bin, argsFile, envFile
+	return dir
 }
 
-func lookPath(t *testing.T, name string) string {
+func mergeFiles(a, b map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+// run renders dir with the build's decryptor and the demo key.
+func run(t *testing.T, dir string, o build.Options) (*build.Render, string, error) {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	testenv.UseDemoKey(t)
+	var log bytes.Buffer
+	o.Dir = dir
+	o.Processor = fn.Processor{Decryptor: testsops.NewDecryptor(), Encryptor: testsops.NewEncryptor(), Log: &log}
+	r, err := build.Run(o)
+	return r, log.String(), err
 }
 
-func TestRun(t *testing.T) {
+// TestRunRendersTheRequests: build prints what the function renders for
+// the same request, and nothing else.
+func TestRunRendersTheRequests(t *testing.T) {
+	r, log, err := run(t, pairDir(t, "", nil), build.Options{RefuseEncrypted: true})
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, log)
+	}
+	if len(r.ClusterPairs) != 1 || r.ClusterPairs[0].String() != "ClusterPair app/dr-west" || len(r.Objects) != 1 {
+		t.Fatalf("objects %v", r.Objects)
+	}
+	out := string(r.Output)
+	secretstest.AssertContains(t, out, "kind: ClusterPair\n", "ip: px-api.west.example.com", `port: "9001"`)
+	for _, banned := range []string{"ClusterPairRequest", "config.kubernetes.io/path", "config.kubernetes.io/index", "local-config"} {
+		if strings.Contains(out, banned) {
+			t.Errorf("the render carries %q:\n%s", banned, out)
+		}
+	}
+	again, _, err := run(t, pairDir(t, "", nil), build.Options{})
+	if err != nil || !bytes.Equal(again.Output, r.Output) {
+		t.Fatalf("a second render differs (err %v)", err)
+	}
+}
+
+// TestRunRefuses: every refusal, with nothing rendered: what would let
+// Argo CD prune (no kustomization, no generator, no request), every
+// kustomize feature build does not render (kustomize's own decoder reads
+// the file, so case and deprecated spellings count), every generator
+// entry that is not a file beside the kustomization, and generator files
+// that hold anything but requests.
+func TestRunRefuses(t *testing.T) {
+	header := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+	gen := header + "generators:\n  - clusterpair.yaml\n"
 	cases := []struct {
-		name     string
-		stdout   string
-		stderr   string
-		code     int
-		wantErr  error
-		errHas   []string
-		wantCPs  []string
-		wantObjs int
+		name    string
+		k       string // kustomization.yaml ("" keeps the example's)
+		extra   map[string]string
+		remove  string
+		wantErr error
+		want    []string
 	}{
-		{name: "one pair", stdout: clusterPair, wantCPs: []string{"ClusterPair app/dr-west"}, wantObjs: 1},
-		{name: "pair among other objects", stdout: configMap + "---\n" + clusterPair + "---\n" + strings.Replace(clusterPair, "dr-west", "dr-east", 1),
-			wantCPs: []string{"ClusterPair app/dr-west", "ClusterPair app/dr-east"}, wantObjs: 3},
-		{name: "warnings on stderr pass through", stdout: clusterPair, stderr: "clusterpair-fn: warning: insecure-skip-tls-verify\n",
-			wantCPs: []string{"ClusterPair app/dr-west"}, wantObjs: 1},
-		{name: "empty render (exec function skipped)", stdout: "", wantErr: build.ErrEmptyRender,
-			errHas: []string{"refusing to print an empty render", "generators:"}},
-		{name: "only separators and comments", stdout: "---\n# nothing\n---\n\n", wantErr: build.ErrEmptyRender},
-		{name: "no ClusterPair", stdout: configMap, wantErr: build.ErrNoClusterPair,
-			errHas: []string{"1 object [ConfigMap app/settings (v1)]", "stork.libopenstorage.org/v1alpha1 ClusterPair"}},
-		{name: "ClusterPair of another version", stdout: strings.Replace(clusterPair, "v1alpha1", "v1", 1), wantErr: build.ErrNoClusterPair},
-		{name: "ClusterPair of another group", stdout: strings.Replace(clusterPair, "stork.libopenstorage.org", "example.com", 1), wantErr: build.ErrNoClusterPair},
-		{name: "request listed under resources", stdout: request, wantErr: build.ErrRequestInRender,
-			errHas: []string{"ClusterPairRequest app/dr-west", "`generators:` (not `resources:`)"}},
-		{name: "request next to a pair", stdout: clusterPair + "---\n" + request, wantErr: build.ErrRequestInRender},
-		{name: "kustomize fails", stdout: clusterPair, stderr: "Error: no usable decryption key\n", code: 1,
-			wantErr: build.ErrKustomizeFailed, errHas: []string{"exit status 1", "nothing was printed"}},
-		{name: "not YAML", stdout: "apiVersion: [\n", wantErr: build.ErrInvalidRender},
-		{name: "a scalar document", stdout: "hello\n", wantErr: build.ErrInvalidRender},
-		{name: "object without kind", stdout: "apiVersion: v1\nmetadata: {name: x}\n", wantErr: build.ErrInvalidRender},
+		{name: "no kustomization", remove: "kustomization.yaml", wantErr: build.ErrEmptyRender, want: []string{"has no kustomization.yaml"}},
+		{name: "two kustomizations", extra: map[string]string{"Kustomization": gen}, want: []string{"2 kustomization files", "kustomization.yaml, Kustomization"}},
+		{name: "no generators", k: header + "resources: []\n", wantErr: build.ErrEmptyRender, want: []string{"lists no generators"}},
+		{name: "request under resources", k: header + "resources:\n  - clusterpair.yaml\n", wantErr: build.ErrUnsupported, want: []string{"sets resources"}},
+		{name: "resources beside generators", k: gen + "resources:\n  - https://127.0.0.1:1/x.yaml\n", wantErr: build.ErrUnsupported, want: []string{"sets resources", "fetches nothing"}},
+		{name: "case-insensitive field kustomize accepts", k: gen + "Resources:\n  - x.yaml\n", wantErr: build.ErrUnsupported, want: []string{"sets resources"}},
+		{name: "deprecated bases", k: gen + "bases:\n  - ../other\n", wantErr: build.ErrUnsupported, want: []string{"sets resources"}},
+		{name: "components", k: gen + "components:\n  - ../c\n", wantErr: build.ErrUnsupported, want: []string{"sets components"}},
+		{name: "transformers", k: gen + "transformers:\n  - t.yaml\n", wantErr: build.ErrUnsupported, want: []string{"sets transformers"}},
+		{name: "validators", k: gen + "validators:\n  - v.yaml\n", wantErr: build.ErrUnsupported, want: []string{"sets validators"}},
+		{name: "helm charts", k: gen + "helmCharts:\n  - name: x\n    repo: https://127.0.0.1:1\n", wantErr: build.ErrUnsupported, want: []string{"sets helmCharts"}},
+		{name: "helm globals", k: gen + "helmGlobals:\n  configHome: ./helm\n", wantErr: build.ErrUnsupported, want: []string{"sets helmGlobals"}},
+		{name: "patches", k: gen + "patches:\n  - path: https://127.0.0.1:1/p.yaml\n", wantErr: build.ErrUnsupported, want: []string{"sets patches"}},
+		{name: "openapi", k: gen + "openapi:\n  path: https://127.0.0.1:1/s.json\n", wantErr: build.ErrUnsupported, want: []string{"sets openapi"}},
+		{name: "crds", k: gen + "crds:\n  - https://127.0.0.1:1/c.yaml\n", wantErr: build.ErrUnsupported, want: []string{"sets crds"}},
+		{name: "configurations", k: gen + "configurations:\n  - https://127.0.0.1:1/c.yaml\n", wantErr: build.ErrUnsupported, want: []string{"sets configurations"}},
+		{name: "configMapGenerator", k: gen + "configMapGenerator:\n  - name: x\n    files: [https://127.0.0.1:1/f]\n", wantErr: build.ErrUnsupported, want: []string{"sets configMapGenerator"}},
+		{name: "namespace", k: gen + "namespace: other\n", wantErr: build.ErrUnsupported, want: []string{"sets namespace"}},
+		{name: "commonLabels", k: gen + "commonLabels: {a: b}\n", wantErr: build.ErrUnsupported, want: []string{"sets commonLabels"}},
+		{name: "build metadata", k: gen + "buildMetadata: [originAnnotations]\n", wantErr: build.ErrUnsupported, want: []string{"sets buildMetadata"}},
+		{name: "a Component", k: "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ngenerators:\n  - clusterpair.yaml\n", wantErr: build.ErrUnsupported, want: []string{"is a Component"}},
+		{name: "unknown field", k: gen + "pwn: true\n", want: []string{"invalid Kustomization", "unknown field"}},
+		{name: "generator in a subdirectory", k: header + "generators:\n  - sub/clusterpair.yaml\n", wantErr: build.ErrUnsupported, want: []string{`"sub/clusterpair.yaml" is not a file next to the kustomization`}},
+		{name: "generator outside", k: header + "generators:\n  - ../clusterpair.yaml\n", wantErr: build.ErrUnsupported, want: []string{"not a file next to the kustomization"}},
+		{name: "generator absolute", k: header + "generators:\n  - /etc/passwd\n", wantErr: build.ErrUnsupported, want: []string{"not a file next to the kustomization"}},
+		{name: "generator URL", k: header + "generators:\n  - https://127.0.0.1:1/g.yaml\n", wantErr: build.ErrUnsupported, want: []string{"no directory, URL, remote base"}},
+		{name: "generator remote base", k: header + "generators:\n  - github.com/evil/repo//gen?ref=v1\n", wantErr: build.ErrUnsupported, want: []string{"not a file next to the kustomization"}},
+		{name: "generator inline", k: header + "generators:\n  - |\n    apiVersion: v1\n    kind: ConfigMap\n", wantErr: build.ErrUnsupported, want: []string{"no inline generator config"}},
+		{name: "generator is a directory", k: header + "generators:\n  - sub\n", extra: map[string]string{"sub/kustomization.yaml": gen}, want: []string{"generators[0]", "directory"}},
+		{name: "generator missing", k: header + "generators:\n  - missing.yaml\n", want: []string{"generators[0]", "missing.yaml", "not found"}},
+		{name: "generator that is another function", k: header + "generators:\n  - gen.yaml\n", extra: map[string]string{"gen.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: ./pwn.sh\n"}, wantErr: build.ErrUnsupported, want: []string{"document 1 of gen.yaml is a v1 ConfigMap", "runs no other generator"}},
+		{name: "a request and something else", k: header + "generators:\n  - gen.yaml\n", extra: map[string]string{"gen.yaml": "apiVersion: fn.clusterpair.dev/v1alpha1\nkind: ClusterPairRequest\nmetadata:\n  name: x\n---\napiVersion: builtin\nkind: HelmChartInflationGenerator\nmetadata:\n  name: y\n"}, wantErr: build.ErrUnsupported, want: []string{"document 2 of gen.yaml"}},
+		{name: "generator file holds nothing", k: header + "generators:\n  - gen.yaml\n", extra: map[string]string{"gen.yaml": "# nothing\n"}, wantErr: build.ErrEmptyRender, want: []string{"hold no ClusterPairRequest"}},
+		{name: "generator not YAML", k: header + "generators:\n  - gen.yaml\n", extra: map[string]string{"gen.yaml": "a: [\n"}, want: []string{"is not a stream of Kubernetes objects"}},
+		{name: "kustomization not YAML", k: "generators: [\n", want: []string{"kustomization.yaml"}},
+		{name: "kustomization with too many nodes", k: gen + "# " + strings.Repeat(",", fn.MaxInputSeparators+1) + "\n", want: []string{"YAML separators"}},
+		{name: "a request that fails", extra: map[string]string{"clusterpair.yaml": "apiVersion: fn.clusterpair.dev/v1alpha1\nkind: ClusterPairRequest\nmetadata:\n  name: dr-west\n  namespace: app\nspec:\n  mode: async-dr\n  destination:\n    kubeconfig:\n      file: ../escape.yaml\n"}, wantErr: build.ErrFailed},
+		{name: "a request in another version", extra: map[string]string{"clusterpair.yaml": "apiVersion: fn.clusterpair.dev/v1beta9\nkind: ClusterPairRequest\nmetadata:\n  name: dr-west\n"}, wantErr: build.ErrFailed},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			bin, argsFile, _ := fakeKustomize(t, c.stdout, c.stderr, c.code)
-			trustedDir(t)
-			var stderr bytes.Buffer
-			r, err := build.Run(context.Background(), build.Options{Dir: "pairs/dr-west", Kustomize: bin, Stderr: &stderr})
-			args, readErr := os.ReadFile(argsFile)
-			if readErr != nil {
-				t.Fatalf("kustomize was not run: %v", readErr)
-			}
-			if got, want := string(args), "build\n--enable-alpha-plugins\n--enable-exec\npairs/dr-west\n"; got != want {
-				t.Errorf("kustomize args = %q, want %q", got, want)
-			}
-			if stderr.String() != c.stderr {
-				t.Errorf("stderr = %q, want kustomize's %q", stderr.String(), c.stderr)
-			}
-			if c.wantErr != nil {
-				if !errors.Is(err, c.wantErr) {
-					t.Fatalf("err = %v, want %v", err, c.wantErr)
+			dir := pairDir(t, c.k, c.extra)
+			if c.remove != "" {
+				if err := os.Remove(filepath.Join(dir, c.remove)); err != nil {
+					t.Fatal(err)
 				}
-				if r != nil {
-					t.Errorf("a failed check returned a render: %q", r.Output)
-				}
-				for _, s := range c.errHas {
-					if !strings.Contains(err.Error(), s) {
-						t.Errorf("error lacks %q: %v", s, err)
-					}
-				}
-				return
 			}
-			if err != nil {
-				t.Fatal(err)
+			r, log, err := run(t, dir, build.Options{})
+			if err == nil {
+				t.Fatalf("rendered %d objects", len(r.Objects))
 			}
-			if string(r.Output) != c.stdout {
-				t.Errorf("output = %q, want kustomize's stdout byte for byte %q", r.Output, c.stdout)
+			if r != nil {
+				t.Error("a failed run returned a render")
 			}
-			if len(r.Objects) != c.wantObjs {
-				t.Errorf("objects = %v, want %d", r.Objects, c.wantObjs)
+			if c.wantErr != nil && !errors.Is(err, c.wantErr) {
+				t.Errorf("error %v, want %v", err, c.wantErr)
 			}
-			var got []string
-			for _, o := range r.ClusterPairs {
-				got = append(got, o.String())
-			}
-			if strings.Join(got, ",") != strings.Join(c.wantCPs, ",") {
-				t.Errorf("ClusterPairs = %v, want %v", got, c.wantCPs)
-			}
+			secretstest.AssertContains(t, err.Error()+log, c.want...)
+			secretstest.AssertNoSecret(t, err.Error()+log, secretstest.Canaries(t)...)
 		})
 	}
 }
 
-func TestRunDefaultsDirToDot(t *testing.T) {
-	bin, argsFile, _ := fakeKustomize(t, clusterPair, "", 0)
-	trustedDir(t)
-	if _, err := build.Run(context.Background(), build.Options{Kustomize: bin}); err != nil {
-		t.Fatal(err)
+// TestRunFindingsAreLogged: a request that does not render says why on the
+// log, naming the request, field and file.
+func TestRunFindingsAreLogged(t *testing.T) {
+	dir := pairDir(t, "", map[string]string{"clusterpair.yaml": "apiVersion: fn.clusterpair.dev/v1alpha1\nkind: ClusterPairRequest\nmetadata:\n  name: dr-west\n  namespace: app\nspec:\n  mode: async-dr\n  destination:\n    kubeconfig:\n      file: ../escape.yaml\n"})
+	_, log, err := run(t, dir, build.Options{})
+	if !errors.Is(err, build.ErrFailed) {
+		t.Fatalf("error %v", err)
 	}
-	args, _ := os.ReadFile(argsFile)
-	if !strings.HasSuffix(string(args), "--enable-exec\n.\n") {
-		t.Errorf("args = %q, want the directory to default to .", args)
-	}
+	secretstest.AssertContains(t, log, "clusterpair-fn: error: ClusterPairRequest app/dr-west (clusterpair.yaml): spec.destination.kubeconfig.file")
 }
 
-func TestRunPassesEnvironment(t *testing.T) {
-	bin, _, envFile := fakeKustomize(t, clusterPair, "", 0)
-	trustedDir(t)
-	env := []string{"PATH=/nonexistent", "SOPS_AGE_KEY_FILE=/keys/age.txt"}
-	if _, err := build.Run(context.Background(), build.Options{Kustomize: bin, Env: env}); err != nil {
+// TestRunEncryption: --refuse-encrypted refuses an encrypted object (Argo
+// CD would apply the ciphertext); --require-encrypted refuses a plaintext
+// one (a render committed to Git), naming the object; together they are
+// refused.
+func TestRunEncryption(t *testing.T) {
+	encrypted := pairDir(t, "", nil)
+	req, err := os.ReadFile(filepath.Join(encrypted, "clusterpair.yaml"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	got, _ := os.ReadFile(envFile)
-	if !strings.Contains(string(got), "SOPS_AGE_KEY_FILE=/keys/age.txt\n") {
-		t.Errorf("kustomize's environment lacks the key variable:\n%s", got)
-	}
-}
-
-func TestRunFindsKustomizeOnPath(t *testing.T) {
-	bin, argsFile, _ := fakeKustomize(t, clusterPair, "", 0)
-	trustedDir(t)
-	t.Setenv("PATH", filepath.Dir(bin))
-	if _, err := build.Run(context.Background(), build.Options{}); err != nil {
+	recipient := testenv.Recipient(t, testenv.DemoKeyFile())
+	if err := os.WriteFile(filepath.Join(encrypted, "clusterpair.yaml"), append(req, []byte("  output:\n    encrypt:\n      age: ["+recipient+"]\n")...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(argsFile); err != nil {
-		t.Errorf("kustomize on PATH was not run: %v", err)
-	}
-}
-
-func TestRunKustomizeMissing(t *testing.T) {
-	trustedDir(t)
-	t.Setenv("PATH", t.TempDir())
-	for _, name := range []string{"", "kustomize", filepath.Join(t.TempDir(), "kustomize")} {
-		_, err := build.Run(context.Background(), build.Options{Kustomize: name})
-		if !errors.Is(err, build.ErrKustomizeNotFound) || !strings.Contains(err.Error(), "--kustomize") {
-			t.Errorf("Kustomize=%q: err = %v, want ErrKustomizeNotFound with a hint", name, err)
+	if testsops.Lean {
+		// The lean build hands encryption over to the full one.
+		if _, _, err := run(t, encrypted, build.Options{}); err == nil || !strings.Contains(err.Error(), "full") {
+			t.Fatalf("lean encryption: %v", err)
 		}
+		return
+	}
+	r, log, err := run(t, encrypted, build.Options{RequireEncrypted: true})
+	if err != nil {
+		t.Fatalf("an encrypted render with --require-encrypted: %v\n%s", err, log)
+	}
+	if len(r.Encrypted) != 1 || !strings.Contains(string(r.Output), "sops:") {
+		t.Fatalf("not encrypted: %v", r.Encrypted)
+	}
+	_, _, err = run(t, encrypted, build.Options{RefuseEncrypted: true})
+	if !errors.Is(err, build.ErrEncryptedRender) {
+		t.Fatalf("--refuse-encrypted: %v", err)
+	}
+	secretstest.AssertContains(t, err.Error(), "ClusterPair app/dr-west", "Argo CD cannot decrypt")
+	_, _, err = run(t, pairDir(t, "", nil), build.Options{RequireEncrypted: true})
+	if !errors.Is(err, build.ErrPlaintextRender) {
+		t.Fatalf("--require-encrypted on plaintext: %v", err)
+	}
+	secretstest.AssertContains(t, err.Error(), "ClusterPair app/dr-west", "spec.output.encrypt")
+	if _, _, err := run(t, encrypted, build.Options{RefuseEncrypted: true, RequireEncrypted: true}); err == nil || !strings.Contains(err.Error(), "exclusive") {
+		t.Fatalf("both: %v", err)
 	}
 }
 
-func TestRunCancelled(t *testing.T) {
-	bin, _, _ := fakeKustomize(t, clusterPair, "", 0)
-	trustedDir(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	r, err := build.Run(ctx, build.Options{Kustomize: bin})
-	if !errors.Is(err, build.ErrKustomizeFailed) || !strings.Contains(err.Error(), "context canceled") || r != nil {
-		t.Fatalf("err = %v, r = %v; want a failure naming the cancellation", err, r)
-	}
-}
-
-func TestCheckDescribesManyObjects(t *testing.T) {
-	var stream []string
-	for i := 0; i < 7; i++ {
-		stream = append(stream, strings.Replace(configMap, "settings", "cm-"+strconv.Itoa(i), 1))
-	}
-	_, err := build.Check([]byte(strings.Join(stream, "---\n")))
-	if !errors.Is(err, build.ErrNoClusterPair) || !strings.Contains(err.Error(), "7 objects [") || !strings.Contains(err.Error(), "and 2 more]") {
-		t.Fatalf("err = %v", err)
-	}
-}
-
-func TestRefuseEncrypted(t *testing.T) {
-	encrypted := "apiVersion: stork.libopenstorage.org/v1alpha1\nkind: ClusterPair\nmetadata: {name: p, namespace: app}\nspec: {options: {token: \"ENC[x]\"}}\nsops: {mac: \"ENC[y]\"}\n"
-	trustedDir(t)
-	bin, _, _ := fakeKustomize(t, encrypted, "", 0)
-	if _, err := build.Run(context.Background(), build.Options{Kustomize: bin}); err != nil {
-		t.Fatalf("without RefuseEncrypted an encrypted render passes (Flux CI): %v", err)
-	}
-	_, err := build.Run(context.Background(), build.Options{Kustomize: bin, RefuseEncrypted: true})
-	if !errors.Is(err, build.ErrEncryptedRender) || !strings.Contains(err.Error(), "ClusterPair") {
-		t.Fatalf("err = %v, want ErrEncryptedRender naming the object", err)
+// TestRunReadsOnlyInsideDir: a generator or kustomization reached through a
+// symlink that leaves the directory is not read.
+func TestRunReadsOnlyInsideDir(t *testing.T) {
+	outside := pairDir(t, "", nil)
+	for _, name := range []string{"clusterpair.yaml", "kustomization.yaml"} {
+		t.Run(name, func(t *testing.T) {
+			dir := pairDir(t, "", nil)
+			target := filepath.Join(dir, name)
+			if err := os.Remove(target); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(filepath.Join(outside, name), target); err != nil {
+				t.Fatal(err)
+			}
+			_, log, err := run(t, dir, build.Options{})
+			if err == nil {
+				t.Fatal("rendered through a symlink out of the directory")
+			}
+			secretstest.AssertContains(t, err.Error()+log, name)
+		})
 	}
 }

@@ -26,7 +26,7 @@ const EncryptedRegex = "^(spec|data|stringData)$"
 // written back into the package (kpt render, which sets package-path),
 // unless the request explicitly allows it.
 func plaintextGuard(req request, output v1alpha1.Output, field string) *diag.Finding {
-	if req.object.GetAnnotation(PackagePathAnnotation) == "" || output.Encrypt != nil || output.Plaintext == v1alpha1.PlaintextAllow {
+	if req.fromFile || req.object.GetAnnotation(PackagePathAnnotation) == "" || output.Encrypt != nil || output.Plaintext == v1alpha1.PlaintextAllow {
 		return nil
 	}
 	return &diag.Finding{Severity: diag.Error, Field: field + ".encrypt", Message: "kpt writes this render back into the package, so the ClusterPair's credentials would land on disk in plaintext: set output.encrypt (SOPS recipients), or output.plaintext: allow to accept that explicitly"}
@@ -216,7 +216,7 @@ func keyGroups(e v1alpha1.Encryption) []secrets.KeyGroup {
 // outputPath places a rendered object next to its request (for kpt, which
 // writes items to their path annotation).
 func outputPath(req request, kind, name string) string {
-	if req.file == "" {
+	if req.file == "" || req.fromFile {
 		return ""
 	}
 	return path.Join(path.Dir(req.file), strings.ToLower(kind)+"_"+name+".yaml")

@@ -76,31 +76,42 @@ func (p *Processor) Process(rl *sdk.ResourceList) error {
 // needs neither, and a fleet's worth of them would stay in memory until
 // the run ends.
 func (p *Processor) render(rl *sdk.ResourceList, typed bool) (Rendering, error) {
-	if f := refuseOtherVersions(rl); f != nil {
+	if f := refuseOtherVersions(append(sdk.KubeObjects{rl.FunctionConfig}, rl.Items...)); f != nil {
 		return Rendering{Findings: diag.Findings{*f}}, nil
 	}
 	limits := p.Limits.WithDefaults()
 	if n := countRequests(rl); n > limits.MaxRequests {
-		return Rendering{Findings: diag.Findings{{Severity: diag.Error, Message: fmt.Sprintf("the input holds %d ClusterPairRequests; one run renders at most %d (raise it with --max-requests or CLUSTERPAIR_FN_MAX_REQUESTS, or split the render)", n, limits.MaxRequests)}}}, nil
+		return tooManyRequests(n, limits), nil
 	}
 	root, err := secrets.OpenRoot(p.Root)
 	if err != nil {
 		return Rendering{}, fmt.Errorf("opening the render root: %w", err)
 	}
 	defer root.Close()
-	run, ok := locateRequests(rl, root)
+	run, ok := locateRequests(findRequests(rl, rootLocator(root)))
 	if !ok {
 		return run, nil
 	}
+	return p.renderLocated(root, rl.Items, run, typed)
+}
+
+// tooManyRequests is the run's finding for an input over the request limit.
+func tooManyRequests(n int, limits Limits) Rendering {
+	return Rendering{Findings: diag.Findings{{Severity: diag.Error, Message: fmt.Sprintf("the input holds %d ClusterPairRequests; one run renders at most %d (raise it with --max-requests or CLUSTERPAIR_FN_MAX_REQUESTS, or split the render)", n, limits.MaxRequests)}}}
+}
+
+// renderLocated renders located requests, all of them, in parallel; items
+// are the input's (earlier encrypted output among them).
+func (p *Processor) renderLocated(root *secrets.Root, items sdk.KubeObjects, run Rendering, typed bool) (Rendering, error) {
 	now := time.Now
 	if p.Now != nil {
 		now = p.Now
 	}
 	budget := p.Budget
 	if budget == nil {
-		budget = secrets.NewBudget(limits.MaxReadBytes)
+		budget = secrets.NewBudget(p.Limits.WithDefaults().MaxReadBytes)
 	}
-	r := newRenderer(root, budget, p.Decryptor, now(), p.Side, rl.Items, run.Requests)
+	r := newRenderer(root, budget, p.Decryptor, now(), p.Side, items, run.Requests)
 	r.typed = typed
 	r.encryptor = p.Encryptor
 	renderAll(r, run.Requests)
@@ -114,8 +125,8 @@ func (p *Processor) render(rl *sdk.ResourceList, typed bool) (Rendering, error) 
 
 // refuseOtherVersions finds a request of our group in a version this build
 // does not know, which must not be skipped silently.
-func refuseOtherVersions(rl *sdk.ResourceList) *diag.Finding {
-	for _, item := range append(sdk.KubeObjects{rl.FunctionConfig}, rl.Items...) {
+func refuseOtherVersions(objects sdk.KubeObjects) *diag.Finding {
+	for _, item := range objects {
 		if item != nil && isOtherVersion(item) {
 			return &diag.Finding{Severity: diag.Error, Field: "apiVersion", Message: fmt.Sprintf("%s %s/%s has apiVersion %q; this clusterpair-fn understands %s only", v1alpha1.Kind, item.GetNamespace(), item.GetName(), item.GetAPIVersion(), v1alpha1.APIVersion)}
 		}
@@ -123,11 +134,10 @@ func refuseOtherVersions(rl *sdk.ResourceList) *diag.Finding {
 	return nil
 }
 
-// locateRequests finds the requests and places each inside the root. It
-// returns false, with the findings, for none found, one placed outside the
-// root, or two of the same identity.
-func locateRequests(rl *sdk.ResourceList, root *secrets.Root) (Rendering, bool) {
-	requests := findRequests(rl, rootLocator(root))
+// locateRequests turns the requests found into a run. It returns false,
+// with the findings, for none found, one placed outside the root, or two of
+// the same identity.
+func locateRequests(requests []request) (Rendering, bool) {
 	if len(requests) == 0 {
 		return Rendering{Findings: diag.Findings{{Severity: diag.Error, Message: "no ClusterPairRequest (" + v1alpha1.APIVersion + ") found in the functionConfig or the items"}}}, false
 	}
@@ -257,18 +267,39 @@ func (p *Processor) report(rl *sdk.ResourceList, req *request, f diag.Finding) {
 		result.Field = &sdk.Field{Path: f.Field}
 	}
 	rl.Results = append(rl.Results, result)
+	p.log(req, f)
+}
 
-	if p.Log != nil {
-		var b strings.Builder
-		fmt.Fprintf(&b, "clusterpair-fn: %s: ", f.Severity)
-		if req != nil {
-			fmt.Fprintf(&b, "%s: ", req)
-		}
-		if f.Field != "" {
-			fmt.Fprintf(&b, "%s: ", f.Field)
-		}
-		b.WriteString(msg)
-		b.WriteString("\n")
-		_, _ = io.WriteString(p.Log, b.String())
+// log writes a finding's line to the log: "clusterpair-fn: SEVERITY:
+// REQUEST (FILE): FIELD: MESSAGE".
+func (p *Processor) log(req *request, f diag.Finding) {
+	if p.Log == nil {
+		return
 	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "clusterpair-fn: %s: ", f.Severity)
+	if req != nil {
+		fmt.Fprintf(&b, "%s: ", req)
+	}
+	if f.Field != "" {
+		fmt.Fprintf(&b, "%s: ", f.Field)
+	}
+	b.WriteString(f.Text())
+	b.WriteString("\n")
+	_, _ = io.WriteString(p.Log, b.String())
+}
+
+// LogFindings writes the findings of a run (RenderFiles, Render) to the
+// log, one line each, as Process reports them, and says whether any is an
+// error.
+func (p *Processor) LogFindings(run *Rendering) bool {
+	for _, f := range run.Findings {
+		p.log(nil, f)
+	}
+	for i := range run.Requests {
+		for _, f := range run.Requests[i].Findings {
+			p.log(&run.Requests[i].req, f)
+		}
+	}
+	return run.Failed()
 }

@@ -39,6 +39,10 @@ type request struct {
 	// misplaced is set when the request's annotations place it outside the
 	// root: the request is refused before any file is opened.
 	misplaced *diag.Finding
+	// fromFile is set for a request its caller read from a file
+	// (RenderFiles): its annotations do not place it, and its rendered
+	// objects get no path annotation.
+	fromFile bool
 }
 
 func (r request) namespace() string { return r.object.GetNamespace() }
@@ -88,16 +92,20 @@ func findRequests(rl *sdk.ResourceList, locate locator) []request {
 	if fc := rl.FunctionConfig; fc != nil && isRequest(fc) && !seen[fc.GetNamespace()+"/"+fc.GetName()] {
 		out = append(out, newRequest(fc, false, locate))
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].namespace() != out[j].namespace() {
-			return out[i].namespace() < out[j].namespace()
-		}
-		if out[i].name() != out[j].name() {
-			return out[i].name() < out[j].name()
-		}
-		return out[i].file < out[j].file
-	})
+	sort.SliceStable(out, func(i, j int) bool { return requestLess(out[i], out[j]) })
 	return out
+}
+
+// requestLess orders requests by namespace, name and file, so that results
+// do not depend on input order.
+func requestLess(a, b request) bool {
+	if a.namespace() != b.namespace() {
+		return a.namespace() < b.namespace()
+	}
+	if a.name() != b.name() {
+		return a.name() < b.name()
+	}
+	return a.file < b.file
 }
 
 func newRequest(o *sdk.KubeObject, item bool, locate locator) request {

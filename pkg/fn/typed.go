@@ -58,6 +58,11 @@ type RequestRendering struct {
 	objects []*sdk.KubeObject
 }
 
+// Objects are the request's rendered objects as Process would add them to
+// the items: encoded, encrypted when the request asks for it. Nil unless
+// the request rendered without error.
+func (r *RequestRendering) Objects() []*sdk.KubeObject { return r.objects }
+
 // RequestID identifies a request of the input.
 type RequestID struct {
 	// Namespace and Name are the request's metadata.

@@ -80,7 +80,13 @@ func NewError(file string, reason Reason, format string, args ...any) *Error {
 
 // NoKeyError is the ReasonNoKey failure of both SOPS implementations: none
 // of the file's keys (keys: their public identifiers, joined) could decrypt
-// it. It says which of the age key sources sops reads were there.
-func NoKeyError(file, keys string) *Error {
+// it. With the environment's key sources (tenant nil) it says which of the
+// age key sources sops reads were there; with a tenant's keys it names the
+// tenant: none of its keys opens the file, wherever in the repository it
+// sits, and no other key was tried.
+func NoKeyError(file string, tenant *TenantKeys, keys string) *Error {
+	if tenant != nil {
+		return NewError(file, ReasonNoKey, "none of tenant %q's keys opens it (the file's keys: %s); a tenant renders only files encrypted to its own keys, and no other tenant's key is ever tried", tenant.Tenant, keys)
+	}
 	return NewError(file, ReasonNoKey, "none of the file's keys (%s) could decrypt it (%s); make one of their private keys available to sops (for age: SOPS_AGE_KEY_FILE or SOPS_AGE_KEY)", keys, envAgeKeySources())
 }

@@ -1,6 +1,7 @@
 package sopsfile
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -23,9 +24,41 @@ import (
 // (sops's age key loads lazily and at most once), and every later file for
 // that recipient reuses them. Loading that finds no identity is not kept,
 // so it is retried for the next file, as sops would.
+//
+// A keyring of a tenant (withTenant) uses only that tenant's identities and
+// GnuPG home: none of the sources above, and no age or PGP key at all when
+// the tenant has none of that kind.
 type keyring struct {
 	mu  sync.Mutex
 	age map[string]*ageSlot
+
+	// tenant is set for a tenant's keyring: then ageIDs (possibly none)
+	// are the only age identities and gnupgHome ("": none) the only PGP
+	// keyring.
+	tenant    bool
+	ageIDs    age.ParsedIdentities
+	gnupgHome string
+}
+
+// withTenant makes k a tenant's keyring: identities is the text of its
+// age identity files, gnupgHome its GnuPG home ("" for none).
+func (k *keyring) withTenant(identities, gnupgHome string) error {
+	var ids age.ParsedIdentities
+	if strings.TrimSpace(identities) != "" {
+		if err := ids.Import(identities); err != nil {
+			// age's parse errors quote the offending line: a private key.
+			return errors.New("the tenant's age key file holds a line that is not an age identity")
+		}
+	}
+	if gnupgHome != "" {
+		// sops ignores a home that fails this check and falls back to the
+		// environment's GNUPGHOME: refuse it instead.
+		if err := pgp.GnuPGHome(gnupgHome).Validate(); err != nil {
+			return fmt.Errorf("the tenant's GnuPG home %s cannot be used (%v)", gnupgHome, err)
+		}
+	}
+	k.tenant, k.ageIDs, k.gnupgHome = true, ids, gnupgHome
+	return nil
 }
 
 type ageSlot struct {
@@ -51,6 +84,15 @@ func (k *keyring) ageSlot(recipient string) *ageSlot {
 }
 
 func (k *keyring) decryptAge(key ageKey) ([]byte, error) {
+	if k.tenant {
+		if len(k.ageIDs) == 0 {
+			// An age key with no identity loads the environment's.
+			return nil, errNoTenantKey
+		}
+		mk := &age.MasterKey{Recipient: key.recipient, EncryptedKey: key.enc}
+		k.ageIDs.ApplyToMasterKey(mk)
+		return mk.Decrypt()
+	}
 	slot := k.ageSlot(key.recipient)
 	slot.mu.Lock()
 	if slot.loaded {
@@ -83,9 +125,18 @@ func (k *keyring) decryptPGP(key pgpKey) ([]byte, error) {
 	if err := CheckPGPMessage(key.enc); err != nil {
 		return nil, err
 	}
+	if k.tenant && k.gnupgHome == "" {
+		return nil, errNoTenantKey // gpg would use the default home
+	}
 	mk := &pgp.MasterKey{Fingerprint: key.fingerprint, EncryptedKey: key.enc, CreationDate: key.created}
+	if k.gnupgHome != "" {
+		pgp.GnuPGHome(k.gnupgHome).ApplyToMasterKey(mk)
+	}
 	return mk.Decrypt()
 }
+
+// errNoTenantKey: the tenant holds no key of that kind.
+var errNoTenantKey = errors.New("the tenant holds no key of this kind")
 
 // groupResult is what one key group gave.
 type groupResult struct {

@@ -73,6 +73,19 @@ type Decryptor struct {
 // NewDecryptor returns a Decryptor.
 func NewDecryptor() *Decryptor { return &Decryptor{} }
 
+// NewTenantDecryptor returns a Decryptor that uses only a tenant's keys:
+// ageIdentities, the text of its age identity files ("" for none), and
+// gnupgHome, its GnuPG home ("" for none). No key source of the
+// environment is consulted. The error (a line that is not an age
+// identity) never quotes the text.
+func NewTenantDecryptor(ageIdentities, gnupgHome string) (*Decryptor, error) {
+	d := &Decryptor{}
+	if err := d.keys.withTenant(ageIdentities, gnupgHome); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
 // Decrypt reads a SOPS file of the format, recovers its data key with age or
 // PGP, decrypts every encrypted value and verifies the MAC. Errors are
 // *Error values (see the Err* kinds); ErrNeedsFullSOPS means that the file

@@ -12,6 +12,7 @@ import (
 	"github.com/getsops/sops/v3/cmd/sops/common"
 	"github.com/getsops/sops/v3/cmd/sops/formats"
 	"github.com/getsops/sops/v3/config"
+	"github.com/getsops/sops/v3/keyservice"
 	sopslogging "github.com/getsops/sops/v3/logging"
 	"github.com/getsops/sops/v3/pgp"
 	"github.com/sirupsen/logrus"
@@ -28,8 +29,14 @@ import (
 // allows them (none by default): the keys it does not allow are removed
 // from the file's key groups before sops is asked for the data key, so no
 // connection is ever made to them.
+//
+// WithTenantKeys confines it to one tenant's age and PGP keys instead of the
+// environment's (see secrets.TenantKeys).
 type Decryptor struct {
 	policy secrets.KeyPolicy
+	// tenant and tenantKeys, when set, are the only age and PGP keys used.
+	tenant     *secrets.TenantKeys
+	tenantKeys *tenantKeyService
 }
 
 // NewDecryptor returns a decryptor that uses the environment's key
@@ -48,6 +55,39 @@ func (d *Decryptor) WithKeyPolicy(p secrets.KeyPolicy) *Decryptor {
 	c := *d
 	c.policy = p
 	return &c
+}
+
+// WithTenantKeys returns a copy of the decryptor that decrypts age and PGP
+// keys with the tenant's keys only (nil: the environment's key sources).
+// The error says the keys are unusable, never what they hold.
+func (d *Decryptor) WithTenantKeys(k *secrets.TenantKeys) (*Decryptor, error) {
+	c := *d
+	c.tenant, c.tenantKeys = nil, nil
+	if k == nil {
+		return &c, nil
+	}
+	if err := k.Validate(); err != nil {
+		return nil, err
+	}
+	svc, err := newTenantKeyService(k)
+	if err != nil {
+		return nil, err
+	}
+	c.tenant, c.tenantKeys = k, svc
+	return &c, nil
+}
+
+// TenantKeys returns the tenant whose keys the decryptor uses (nil: the
+// environment's).
+func (d *Decryptor) TenantKeys() *secrets.TenantKeys { return d.tenant }
+
+// dataKey recovers a file's data key through sops: with the environment's
+// key sources, or the tenant's key service.
+func (d *Decryptor) dataKey(m *sops.Metadata) ([]byte, error) {
+	if d.tenantKeys == nil {
+		return m.GetDataKey()
+	}
+	return m.GetDataKeyWithKeyServices([]keyservice.KeyServiceClient{d.tenantKeys}, nil)
 }
 
 // KeyPolicy returns the decryptor's policy.
@@ -79,12 +119,12 @@ func (d *Decryptor) Decrypt(file string, data []byte, format secrets.Format) (*s
 	}
 	denied := filterGroups(d.policy, tree.Metadata.KeyGroups)
 	dropUnboundedPGP(tree.Metadata.KeyGroups)
-	key, err := tree.Metadata.GetDataKey()
+	key, err := d.dataKey(&tree.Metadata)
 	if err != nil && len(denied) > 0 {
 		return nil, secrets.NotAllowedError(file, denied)
 	}
 	if err != nil {
-		return nil, secrets.NoKeyError(file, describeKeys(tree.Metadata))
+		return nil, secrets.NoKeyError(file, d.tenant, describeKeys(tree.Metadata))
 	}
 	cipher := aes.NewCipher()
 	mac, err := tree.Decrypt(key, cipher)

@@ -27,6 +27,8 @@ import (
 type Decryptor struct {
 	lean   *sopsfile.Decryptor
 	policy secrets.KeyPolicy
+	// tenant, when set, holds the only keys lean decrypts with.
+	tenant *secrets.TenantKeys
 }
 
 // NewDecryptor returns the lean decryptor. sops's own logging (its age
@@ -46,6 +48,31 @@ func (d *Decryptor) WithKeyPolicy(p secrets.KeyPolicy) *Decryptor {
 	return &c
 }
 
+// WithTenantKeys returns a copy of the decryptor that decrypts with the
+// tenant's keys only (see secrets.TenantKeys); nil keeps the environment's
+// key sources. The error says the keys are unusable, never what they hold.
+func (d *Decryptor) WithTenantKeys(k *secrets.TenantKeys) (*Decryptor, error) {
+	c := *d
+	c.tenant = k
+	if k == nil {
+		c.lean = sopsfile.NewDecryptor()
+		return &c, nil
+	}
+	if err := k.Validate(); err != nil {
+		return nil, err
+	}
+	lean, err := sopsfile.NewTenantDecryptor(k.AgeIdentities, k.GnuPGHome)
+	if err != nil {
+		return nil, fmt.Errorf("tenant %q: %w", k.Tenant, err)
+	}
+	c.lean = lean
+	return &c, nil
+}
+
+// TenantKeys returns the tenant whose keys the decryptor uses (nil: the
+// environment's).
+func (d *Decryptor) TenantKeys() *secrets.TenantKeys { return d.tenant }
+
 // KeyPolicy returns the decryptor's policy.
 func (d *Decryptor) KeyPolicy() secrets.KeyPolicy { return d.policy }
 
@@ -58,7 +85,7 @@ func (d *Decryptor) Decrypt(file string, data []byte, format secrets.Format) (*s
 		}
 	}
 	if err != nil {
-		return nil, leanError(file, data, format, err)
+		return nil, leanError(file, data, format, d.tenant, err)
 	}
 	return secrets.NewDocument(format, doc.Branches, doc.Plaintext), nil
 }
@@ -95,7 +122,7 @@ func (d *Decryptor) deniedAll(data []byte, format secrets.Format) []secrets.Remo
 
 // leanError gives sopsfile's failures the reasons and wording of the full
 // decryptor.
-func leanError(file string, data []byte, format secrets.Format, err error) error {
+func leanError(file string, data []byte, format secrets.Format, tenant *secrets.TenantKeys, err error) error {
 	keys := "none listed"
 	var e *sopsfile.Error
 	if errors.As(err, &e) && len(e.Keys) > 0 {
@@ -113,7 +140,7 @@ func leanError(file string, data []byte, format secrets.Format, err error) error
 	case errors.Is(err, sopsfile.ErrNeedsFullSOPS):
 		return secrets.NewError(file, secrets.ReasonNeedsFull, "its keys (%s) need a key source of the full sops library", keys)
 	case errors.Is(err, sopsfile.ErrNoKey):
-		return secrets.NoKeyError(file, keys)
+		return secrets.NoKeyError(file, tenant, keys)
 	case errors.Is(err, sopsfile.ErrTampered):
 		return secrets.NewError(file, secrets.ReasonTampered, "the file was modified after encryption (%s)", detailOf(err))
 	default:
