@@ -98,6 +98,11 @@ func testArgoSync(t *testing.T, src, dst *apiServer, key ageKey) {
 		if calls := driver.Calls(); len(calls) != 1 || calls[0].Op != "CreatePair" || calls[0].Options["token"] != tokenA {
 			t.Fatalf("driver calls %s, want one CreatePair with token A", describeCalls(calls))
 		}
+		// Client-side apply keeps a copy of the whole pair, credentials
+		// included, in an annotation of the same object (docs/argocd.md).
+		if !strings.Contains(live.GetAnnotations()["kubectl.kubernetes.io/last-applied-configuration"], tokenA) {
+			t.Fatal("no last-applied-configuration copy of the pair (update docs/argocd.md)")
+		}
 	})
 
 	// recreate changes the options and syncs twice: the first attempt
@@ -197,7 +202,32 @@ func testArgoSync(t *testing.T, src, dst *apiServer, key ageKey) {
 			t.Fatal("recreated although the force was dropped")
 		}
 		recreate(t, &outcome, manifests(t, req, dir), tokenC, "px-b.e2e.invalid", "-server-side-apply")
+		live, err := ri.Get(ctx, "argo-pair", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(live.GetAnnotations()["kubectl.kubernetes.io/last-applied-configuration"], tokenC) {
+			t.Fatal("ServerSideApply=false: the pair was not client-side applied (no last-applied-configuration)")
+		}
 		outcome.got = "Force=true alone: SyncFailed with the policy's message, same UID; rendered annotation: " + outcome.got
+	})
+
+	t.Run("Replace=true with the rendered Force=true recreates on every sync", func(t *testing.T) {
+		outcome := probeOutcome{name: "Argo CD: Application with Replace=true, nothing changed",
+			expected: "kubectl replace --force: the pair is deleted and created again (Stork re-pairs)"}
+		defer func() { outcome.ok = !t.Failed(); summary.addProbe(outcome) }()
+		file := manifests(t, req, dir) // what was synced last
+		before, oldUID := len(driver.Calls()), uid(t, "argo-pair")
+		mustSync(t, file, "Synced ClusterPair "+ns+"/argo-pair: clusterpair.stork.libopenstorage.org \"argo-pair\" deleted from "+ns+" namespace\nclusterpair.stork.libopenstorage.org/argo-pair replaced", "-replace")
+		live := waitPairStatus(t, src, ns, "argo-pair", statusReady, statusReady)
+		if string(live.GetUID()) == oldUID {
+			t.Fatal("Replace=true did not recreate the pair")
+		}
+		calls := since(driver.Calls(), before)
+		if len(calls) != 2 || calls[0].Op != "DeletePair" || calls[1].Op != "CreatePair" {
+			t.Fatalf("driver calls %s, want DeletePair then CreatePair", describeCalls(calls))
+		}
+		outcome.got = "replaced (new UID): " + describeCalls(calls)
 	})
 
 	t.Run("without the policy an options change is applied in place and ignored", func(t *testing.T) {
