@@ -214,6 +214,8 @@ func TestSchemaRejectsMistakes(t *testing.T) {
 		}, `spec.storage.tokn: unknown field "tokn"`},
 		{"wrong type", func(m map[string]any) { spec(m)["storage"].(map[string]any)["port"] = "9001" }, `spec.storage.port`},
 		{"unknown mode", func(m map[string]any) { spec(m)["mode"] = "dr" }, `spec.mode: Unsupported value: "dr"`},
+		{"unknown GitOps engine", func(m map[string]any) { spec(m)["gitopsEngines"] = []any{"flux", "fluxcd"} }, `spec.gitopsEngines[1]: Unsupported value: "fluxcd"`},
+		{"GitOps engines not a list", func(m map[string]any) { spec(m)["gitopsEngines"] = "flux" }, `spec.gitopsEngines`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -116,8 +116,9 @@ func RenderSide(req *v1alpha1.ClusterPairRequest, side Side, secrets Secrets) (*
 		return nil, fs
 	}
 	pairMeta := meta(view.Name)
+	pairMeta.Annotations = EngineAnnotations(spec.GitOpsEngines)
 	if exp, ok := CredentialsExpire(config); ok {
-		pairMeta.Annotations = map[string]string{AnnotationCredentialsExpire: FormatExpiry(exp.At)}
+		pairMeta.Annotations[AnnotationCredentialsExpire] = FormatExpiry(exp.At)
 	}
 	out.ClusterPair = &stork.ClusterPair{
 		APIVersion: stork.APIVersion,

@@ -242,8 +242,13 @@ func TestRenderMetadata(t *testing.T) {
 		Name:      "to-dr",
 		Namespace: "apps",
 		Labels:    map[string]string{"app.kubernetes.io/managed-by": "clusterpair-fn"},
-		// The test kubeconfig authenticates with an opaque token: its CA bundle is what expires.
-		Annotations: map[string]string{AnnotationCredentialsExpire: FormatExpiry(clientLeaf(getPKI(t).caPEM).NotAfter)},
+		Annotations: map[string]string{
+			// The test kubeconfig authenticates with an opaque token: its CA bundle is what expires.
+			AnnotationCredentialsExpire: FormatExpiry(clientLeaf(getPKI(t).caPEM).NotAfter),
+			// spec.gitopsEngines defaults to both engines.
+			"argocd.argoproj.io/sync-options":   "Force=true,ServerSideApply=false",
+			"kustomize.toolkit.fluxcd.io/force": "enabled",
+		},
 	}
 	if cp.APIVersion != "stork.libopenstorage.org/v1alpha1" || cp.Kind != "ClusterPair" {
 		t.Errorf("apiVersion/kind = %s/%s", cp.APIVersion, cp.Kind)

@@ -55,6 +55,9 @@ func TestCluster(t *testing.T) {
 
 	t.Run("pairing", func(t *testing.T) { testPairing(t, src, dst, newServerAPI(t, src, index)) })
 	t.Run("examples", func(t *testing.T) { testExamples(t, src, index) })
+	t.Run("stork model", func(t *testing.T) { testStorkModel(t, src, dst, newAgeKey(t)) })
+	// Last: the policy applies to every ClusterPair of the server.
+	t.Run("admission", func(t *testing.T) { testAdmission(t, src) })
 }
 
 // pairCase is one destination credential rendered, applied and paired.

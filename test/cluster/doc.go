@@ -9,7 +9,12 @@
 // apply, reads them back, decodes them as Stork does and runs Stork's
 // scheduler pairing (build a client from spec.config, GET /version on the
 // destination), then server-side dry-runs every example manifest against the
-// real CRDs. All processes are killed when the test ends, pass or fail.
+// real CRDs. It then installs examples/admission and checks which ClusterPair
+// updates the policy refuses, and checks its model of Stork's controller
+// (storkmodel_test.go, a test double following the Stork contract) that the
+// GitOps suite (build tag gitops) pairs with while Flux's and Argo CD's own
+// apply code recreate pairs whose options changed. All processes are killed
+// when the test ends, pass or fail.
 //
 // The tools come from the environment `make e2e` prepares: KUBE_APISERVER
 // (built by hack/build-kube-apiserver.sh), ETCD (hack/ensure-etcd.sh), and

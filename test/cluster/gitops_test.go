@@ -71,6 +71,9 @@ func TestGitOps(t *testing.T) {
 
 	t.Run("argocd", func(t *testing.T) { testArgoCD(t, src, argocd, key, kc) })
 	t.Run("flux", func(t *testing.T) { testFlux(t, src, fluxapply, key, kc) })
+	// With examples/admission installed on src while they run.
+	t.Run("flux recreate", func(t *testing.T) { testFluxRecreate(t, src, dst, fluxapply, key) })
+	t.Run("argocd sync", func(t *testing.T) { testArgoSync(t, src, dst, key) })
 }
 
 // expectPaired decodes a stored ClusterPair as Stork does and pairs it the

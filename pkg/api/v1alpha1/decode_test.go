@@ -138,7 +138,7 @@ func TestDecodeUnknownFields(t *testing.T) {
 		{
 			name: "no close match lists the known fields",
 			doc:  header + "spec:\n  destination: {kubeconfig: {file: kc.yaml}}\n  frobnicate: 1\n",
-			want: []want{{"spec.frobnicate", "known fields here: credentialExpiryWarning, destination, mode, objectStore, output, rancher, reverse, storage"}},
+			want: []want{{"spec.frobnicate", "known fields here: credentialExpiryWarning, destination, gitopsEngines, mode, objectStore, output, rancher, reverse, storage"}},
 		},
 		{
 			name: "unknown top-level fields",

@@ -14,6 +14,9 @@ func (r *ClusterPairRequest) Default() {
 	if r.Spec.CredentialExpiryWarning == "" {
 		r.Spec.CredentialExpiryWarning = DefaultCredentialExpiryWarning
 	}
+	if len(r.Spec.GitOpsEngines) == 0 {
+		r.Spec.GitOpsEngines = append([]GitOpsEngine(nil), GitOpsEngines...)
+	}
 	defaultStorage(r.Spec.Storage)
 	if rev := r.Spec.Reverse; rev != nil {
 		defaultStorage(rev.Storage)

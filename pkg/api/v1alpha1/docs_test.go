@@ -191,6 +191,11 @@ func TestDocsCoverAPI(t *testing.T) {
 			t.Errorf("docs/api.md does not document mode `%s`", m)
 		}
 	}
+	for _, e := range GitOpsEngines {
+		if !strings.Contains(doc, "`"+string(e)+"`") {
+			t.Errorf("docs/api.md does not document GitOps engine `%s`", e)
+		}
+	}
 	for _, f := range SecretFormats {
 		if !strings.Contains(doc, "`"+f+"`") {
 			t.Errorf("docs/api.md does not document format `%s`", f)

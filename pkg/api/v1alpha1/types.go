@@ -58,7 +58,32 @@ type ClusterPairRequestSpec struct {
 	// expires a render warns (a Go duration such as 720h; 0 turns the warning
 	// off); default 720h (30 days). An expired credential is always an error.
 	CredentialExpiryWarning string `json:"credentialExpiryWarning,omitempty"`
+	// GitOpsEngines lists the GitOps engines that apply the rendered pairs:
+	// argocd, flux, or both (the default when omitted or empty). Each pair
+	// carries the annotation with which that engine deletes and recreates it
+	// when the ClusterPair admission policy (examples/admission) refuses a
+	// change of its spec.options in place: Stork applies new options only to
+	// a new pair.
+	GitOpsEngines []GitOpsEngine `json:"gitopsEngines,omitempty"`
 }
+
+// GitOpsEngine is a GitOps engine that applies rendered pairs.
+//
+// +kubebuilder:validation:Enum=argocd;flux
+type GitOpsEngine string
+
+const (
+	// EngineArgoCD is Argo CD: the pair carries the annotation
+	// argocd.argoproj.io/sync-options: Force=true,ServerSideApply=false.
+	EngineArgoCD GitOpsEngine = "argocd"
+	// EngineFlux is Flux: the pair carries the annotation
+	// kustomize.toolkit.fluxcd.io/force: enabled.
+	EngineFlux GitOpsEngine = "flux"
+)
+
+// GitOpsEngines lists the accepted engines, in documentation order; it is
+// also the default of ClusterPairRequestSpec.GitOpsEngines.
+var GitOpsEngines = []GitOpsEngine{EngineArgoCD, EngineFlux}
 
 // Destination is the destination cluster.
 type Destination struct {

@@ -40,6 +40,8 @@ func (r *ClusterPairRequest) Validate() diag.Findings {
 		validateOutput(&fs, "spec.output", *spec.Output)
 	}
 	validateExpiryWarning(&fs, spec.CredentialExpiryWarning)
+	validateGitOpsEngines(&fs, spec.GitOpsEngines)
+	validateOwnedAnnotations(&fs, r.Metadata.Annotations)
 	return fs
 }
 

@@ -22,6 +22,11 @@ func pair(finalizer bool, status map[string]any) *unstructured.Unstructured {
 	return &unstructured.Unstructured{Object: obj}
 }
 
+func terminating(u *unstructured.Unstructured) *unstructured.Unstructured {
+	u.Object["metadata"].(map[string]any)["deletionTimestamp"] = "2026-12-01T00:00:00Z"
+	return u
+}
+
 func st(scheduler, storage string) map[string]any {
 	return map[string]any{"schedulerStatus": scheduler, "storageStatus": storage, "remoteStorageId": ""}
 }
@@ -48,6 +53,10 @@ func TestClusterPairHealthCheckExprs(t *testing.T) {
 		{"only the scheduler reported", pair(true, map[string]any{"schedulerStatus": "Ready"}), "InProgress"},
 		{"absent status, just applied", pair(false, nil), "InProgress"},
 		{"a stale Ready status before Stork reconciled", pair(false, st("Ready", "Ready")), "InProgress"},
+		// Being deleted (recreated after an options change, or a deletion
+		// Stork refuses): the old Ready status no longer says anything.
+		{"terminating with a Ready status", terminating(pair(true, st("Ready", "Ready"))), "InProgress"},
+		{"terminating with an Error status", terminating(pair(true, st("Error", "Ready"))), "InProgress"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

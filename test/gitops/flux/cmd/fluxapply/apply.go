@@ -11,6 +11,7 @@ import (
 	"github.com/fluxcd/pkg/ssa"
 	"github.com/getsops/sops/v3/cmd/sops/formats"
 	"github.com/getsops/sops/v3/decrypt"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 )
@@ -24,6 +25,7 @@ func apply(args []string) error {
 	ksPath := fs.String("kustomization", "", "the Flux Kustomization (YAML)")
 	dir := fs.String("path", "", "the directory to build (the Kustomization's spec.path in the artifact)")
 	ageKeyFile := fs.String("age-key-file", "", "age identities (the decryption Secret's identity.agekey)")
+	timeout := fs.Duration("timeout", 0, "cancel the apply after this long; 0 (the default) never does, as kustomize-controller, whose reconcile context has no deadline")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -40,14 +42,58 @@ func apply(args []string) error {
 		return err
 	}
 	m.SetOwnerLabels(objects, ks.GetName(), ks.GetNamespace())
-	cs, err := m.ApplyAllStaged(context.Background(), objects, ssa.DefaultApplyOptions())
+	ctx := context.Background()
+	if *timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		defer cancel()
+	}
+	force, _, _ := unstructured.NestedBool(ks.Object, "spec", "force")
+	cs, err := m.ApplyAllStaged(ctx, objects, controllerApplyOptions(force))
+	if cs != nil {
+		for _, e := range cs.Entries {
+			fmt.Printf("%s %s\n", e.Action, e.Subject)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("apply: %w", err)
 	}
-	for _, e := range cs.Entries {
-		fmt.Printf("%s %s\n", e.Action, e.Subject)
-	}
 	return nil
+}
+
+// controllerApplyOptions are the apply options kustomize-controller v1.10.1
+// passes to ApplyAllStaged (internal/controller/kustomization_controller.go,
+// apply()), without the settings this Kustomization does not use (drift
+// ignore rules, custom stage kinds, API version migration, disallowed and
+// before-dry-run field managers). ForceSelector is what makes a pair
+// annotated kustomize.toolkit.fluxcd.io/force: enabled be deleted and
+// recreated when its dry-run fails as immutable (Invalid, Conflict, or an
+// "immutable" message); spec.force does that for every object. The selector
+// values are kustomize-controller/api v1.10.1's EnabledValue, DisabledValue,
+// IgnoreValue, IfNotPresentValue and MergeValue.
+func controllerApplyOptions(force bool) ssa.ApplyOptions {
+	const group = "kustomize.toolkit.fluxcd.io"
+	opts := ssa.DefaultApplyOptions()
+	opts.Force = force
+	opts.ExclusionSelector = map[string]string{group + "/reconcile": "disabled", group + "/ssa": "Ignore"}
+	opts.IfNotPresentSelector = map[string]string{group + "/ssa": "IfNotPresent"}
+	opts.ForceSelector = map[string]string{group + "/force": "enabled"}
+	opts.Cleanup = ssa.ApplyCleanupOptions{
+		Annotations: []string{
+			"kubectl.kubernetes.io/last-applied-configuration",
+			group + "/checksum",
+			"fluxcd.io/sync-checksum",
+		},
+		Labels: []string{"fluxcd.io/sync-gc-mark"},
+		FieldManagers: []ssa.FieldManager{
+			{Name: "kubectl", OperationType: metav1.ManagedFieldsOperationApply},
+			{Name: "kubectl", OperationType: metav1.ManagedFieldsOperationUpdate},
+			{Name: "before-first-apply", OperationType: metav1.ManagedFieldsOperationUpdate},
+			{Name: owner.Field, OperationType: metav1.ManagedFieldsOperationUpdate},
+		},
+		Exclusions: map[string]string{group + "/ssa": "Merge"},
+	}
+	return opts
 }
 
 // build runs the controller's generator and secure build on dir (a copy of

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
@@ -21,6 +22,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 )
 
 var clusterPairGK = schema.GroupKind{Group: "stork.libopenstorage.org", Kind: "ClusterPair"}
@@ -135,9 +137,13 @@ func manager(kubeconfig string, ks *unstructured.Unstructured) (*ssa.ResourceMan
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := client.New(cfg, client.Options{Mapper: mapper})
+	wc, err := client.NewWithWatch(cfg, client.Options{Mapper: mapper})
 	if err != nil {
 		return nil, nil, err
+	}
+	var c client.Client = wc
+	if os.Getenv("FLUXAPPLY_TRACE") != "" {
+		c = traced(wc)
 	}
 	newReader, err := celReader(ks)
 	if err != nil {
@@ -156,4 +162,20 @@ func restConfig(path string) (*rest.Config, error) {
 		return nil, fmt.Errorf("kubeconfig %s: %w", path, err)
 	}
 	return cfg, nil
+}
+
+// traced logs, on stderr, each Get and Delete ssa makes, before it makes it
+// (FLUXAPPLY_TRACE set): the suite uses it to see where an apply is (e.g.
+// polling for a deleted object), never to change what ssa does.
+func traced(c client.WithWatch) client.WithWatch {
+	return interceptor.NewClient(c, interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			fmt.Fprintf(os.Stderr, "fluxapply: trace: get %s %s\n", obj.GetObjectKind().GroupVersionKind().Kind, key)
+			return c.Get(ctx, key, obj, opts...)
+		},
+		Delete: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
+			fmt.Fprintf(os.Stderr, "fluxapply: trace: delete %s %s/%s\n", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetNamespace(), obj.GetName())
+			return c.Delete(ctx, obj, opts...)
+		},
+	})
 }

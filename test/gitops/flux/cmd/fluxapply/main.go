@@ -3,20 +3,24 @@
 // end-to-end suite (test/cluster, build tags cluster and gitops):
 //
 //	fluxapply version
-//	fluxapply apply  -kubeconfig F -kustomization KS.yaml -path DIR [-age-key-file F]
+//	fluxapply apply  -kubeconfig F -kustomization KS.yaml -path DIR [-age-key-file F] [-timeout D]
 //	fluxapply status -kubeconfig F -kustomization KS.yaml -name N -namespace NS
 //	fluxapply wait   -kubeconfig F -kustomization KS.yaml -name N -namespace NS -timeout D
 //
 // apply builds DIR with fluxcd/pkg/kustomize (the controller's generator and
 // secure build), decrypts SOPS-encrypted objects, and applies the result with
-// fluxcd/pkg/ssa (ApplyAllStaged, the controller's field manager and owner
-// labels), printing one "action subject" line per object. The SOPS step is
+// fluxcd/pkg/ssa (ApplyAllStaged with the controller's apply options, field
+// manager and owner labels), printing one "action subject" line per object
+// (also those applied before an error). Like the controller, it gives the
+// apply no deadline unless -timeout is set. The SOPS step is
 // not Flux's code: kustomize-controller's decryptor is internal to the
 // controller module, which does not build from the module proxy; it is the
 // sops library, which that decryptor calls. status prints the ClusterPair's
 // health as Flux's CEL status reader (fluxcd/pkg/runtime/cel) reads it from
 // the cluster; wait runs ssa's WaitForSetWithContext with that reader, fail
-// fast, as the controller does for spec.wait.
+// fast, as the controller does for spec.wait. With FLUXAPPLY_TRACE set, every
+// Get and Delete ssa sends is logged on stderr first, so that the suite can
+// tell where an apply is (for example polling for a deleted object).
 package main
 
 import (
