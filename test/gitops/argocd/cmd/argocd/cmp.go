@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,7 +55,8 @@ type cmpCall struct {
 // KUBE_API_VERSIONS, the Application's plugin env as ARGOCD_ENV_<name>).
 //
 // Each round calls every -plugin once (interleaved; the order rotates from
-// round to round), and prints one JSON line per call with its wall time, measured from the dial to
+// round to round), or with -stdin one call per plugin name read, and it
+// prints one JSON line per call with its wall time, measured from the dial to
 // the response. An error from any call is printed and exits 1.
 func cmpGenerate(args []string) error {
 	fs := flag.NewFlagSet("cmp", flag.ContinueOnError)
@@ -65,6 +68,7 @@ func cmpGenerate(args []string) error {
 	namespace := fs.String("namespace", "app", "spec.destination.namespace")
 	project := fs.String("project", "", "the Application's spec.project (required)")
 	rounds := fs.Int("rounds", 1, "rounds; each calls every plugin once")
+	stdin := fs.Bool("stdin", false, "instead of -rounds: call the plugin named on each line of stdin, printing each result at once")
 	timeout := fs.Duration("timeout", 2*time.Minute, "deadline of one call")
 	var plugins, env, excludes multiFlag
 	fs.Var(&plugins, "plugin", "a plugin's name (its socket is $ARGOCD_PLUGINSOCKFILEPATH/<name>.sock; repeatable)")
@@ -103,26 +107,44 @@ func cmpGenerate(args []string) error {
 		environ = append(environ, fmt.Sprintf("ARGOCD_ENV_%s=%s", name, parsed.Envsubst(value)))
 	}
 	out := json.NewEncoder(os.Stdout)
+	call := func(plugin string, round int) error {
+		ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+		defer cancel()
+		start := time.Now()
+		manifests, err := cmpOnce(ctx, appPath, root, plugin, environ, excludes)
+		elapsed := time.Since(start)
+		if err != nil {
+			return fmt.Errorf("plugin %s, round %d: %w", plugin, round, err)
+		}
+		h := sha256.New()
+		for _, m := range manifests {
+			h.Write([]byte(m))
+			h.Write([]byte{'\n'})
+		}
+		return out.Encode(cmpCall{Plugin: plugin, Round: round, Seconds: elapsed.Seconds(),
+			Manifests: len(manifests), SHA256: hex.EncodeToString(h.Sum(nil))})
+	}
+	if *stdin {
+		// Driven by a benchmark: one call per line read, so that it can
+		// interleave other work between calls of this one long-lived client
+		// (as the repo-server is one).
+		lines := bufio.NewScanner(os.Stdin)
+		for round := 1; lines.Scan(); round++ {
+			plugin := strings.TrimSpace(lines.Text())
+			if !slices.Contains(plugins, plugin) {
+				return fmt.Errorf("cmp: %q on stdin is not a -plugin", plugin)
+			}
+			if err := call(plugin, round); err != nil {
+				return err
+			}
+		}
+		return lines.Err()
+	}
 	for round := 1; round <= *rounds; round++ {
 		for k := range plugins {
 			// The order rotates each round, so that no plugin always goes
 			// first.
-			plugin := plugins[(k+round-1)%len(plugins)]
-			ctx, cancel := context.WithTimeout(context.Background(), *timeout)
-			start := time.Now()
-			manifests, err := cmpOnce(ctx, appPath, root, plugin, environ, excludes)
-			elapsed := time.Since(start)
-			cancel()
-			if err != nil {
-				return fmt.Errorf("plugin %s, round %d: %w", plugin, round, err)
-			}
-			h := sha256.New()
-			for _, m := range manifests {
-				h.Write([]byte(m))
-				h.Write([]byte{'\n'})
-			}
-			if err := out.Encode(cmpCall{Plugin: plugin, Round: round, Seconds: elapsed.Seconds(),
-				Manifests: len(manifests), SHA256: hex.EncodeToString(h.Sum(nil))}); err != nil {
+			if err := call(plugins[(k+round-1)%len(plugins)], round); err != nil {
 				return err
 			}
 		}
