@@ -329,7 +329,7 @@ func run(o options) error {
 		}
 	}
 	if r.argocd, err = argocdBench(ctx, repo, ws, o.argocd, lean, env, o); err != nil {
-		return fmt.Errorf("Argo CD plugin bench: %w", err)
+		return fmt.Errorf("the Argo CD plugin bench: %w", err)
 	}
 	if !o.skipGoBench {
 		r.goBench = goBenchmarks(ctx, repo, r.bins, ws, o.benchtime)
@@ -365,7 +365,7 @@ func runArgoCDOnly(ctx context.Context, repo, ws string, r *report) error {
 	env := runEnv(home, filepath.Join(repo, "examples", "demo.agekey"))
 	res, err := argocdBench(ctx, repo, ws, r.opts.argocd, lean, env, r.opts)
 	if err != nil {
-		return fmt.Errorf("Argo CD plugin bench: %w", err)
+		return fmt.Errorf("the Argo CD plugin bench: %w", err)
 	}
 	r.argocd = res
 	var b strings.Builder
