@@ -12,6 +12,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	sjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
+
+	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
 )
 
 // releaseTag is the version the install manifests pin.
@@ -174,5 +176,46 @@ func TestInstallKustomizationIsPinned(t *testing.T) {
 		if strings.Contains(string(doc), "?ref=main") {
 			t.Errorf("%s references a branch (?ref=main): pin a tag", f)
 		}
+	}
+}
+
+// TestArgoCDVersionIsTheProvenOne: every Argo CD version the install
+// kustomization and the docs name is the one `make e2e-gitops` runs
+// (ARGOCD_VERSION in mk/gitops.mk, the argo-cd module test/gitops/argocd
+// requires), so that no example points at a version nothing here proved.
+func TestArgoCDVersionIsTheProvenOne(t *testing.T) {
+	read := func(rel ...string) string {
+		t.Helper()
+		data, err := os.ReadFile(testenv.Path(rel...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	m := regexp.MustCompile(`(?m)^ARGOCD_VERSION\s*:=\s*(v\d+\.\d+\.\d+)\s*$`).FindStringSubmatch(read("mk", "gitops.mk"))
+	if m == nil {
+		t.Fatal("mk/gitops.mk sets no ARGOCD_VERSION")
+	}
+	proven := m[1]
+	major := strings.SplitN(strings.TrimPrefix(proven, "v"), ".", 2)[0]
+	req := regexp.MustCompile(`(?m)^\s*(?:require\s+)?github\.com/argoproj/argo-cd/v` + major + `\s+(v\S+)`).FindStringSubmatch(read("test", "gitops", "argocd", "go.mod"))
+	if req == nil || req[1] != proven {
+		t.Fatalf("test/gitops/argocd/go.mod requires argo-cd/v%s at %v, want %s (ARGOCD_VERSION)", major, req, proven)
+	}
+	named := regexp.MustCompile(`argo-cd/(v\d+\.\d+\.\d+)/manifests|argoproj/argocd:(v\d+\.\d+\.\d+)`)
+	for _, f := range [][]string{
+		{"examples", "argocd", "install", "kustomization.yaml"},
+		{"examples", "argocd", "install", "helm-values.yaml"},
+		{"examples", "argocd", "install", "openshift-gitops-argocd.yaml"},
+		{"docs", "argocd.md"}, {"docs", "install.md"}, {"README.md"},
+	} {
+		for _, hit := range named.FindAllStringSubmatch(read(f...), -1) {
+			if v := hit[1] + hit[2]; v != proven {
+				t.Errorf("%s names Argo CD %s (%q); the suite proves %s", strings.Join(f, "/"), v, hit[0], proven)
+			}
+		}
+	}
+	if !strings.Contains(read("examples", "argocd", "install", "kustomization.yaml"), "argo-cd/"+proven+"/manifests/install.yaml") {
+		t.Errorf("install/kustomization.yaml does not install Argo CD %s", proven)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
@@ -21,16 +22,140 @@ import (
 // argoPlugin is examples/argocd's plugin name (metadata.name, no version).
 const argoPlugin = "clusterpair-fn"
 
+// argoProject is the Argo CD project (an Application's spec.project) of the
+// suite's Applications unless a case names another: examples/argocd's
+// AppProject.
+const argoProject = "clusterpairs"
+
+// envProbePlugin is a second plugin of the suite's own: its generate command
+// prints, as a ConfigMap, the variables the repo-server and the cmp-server
+// hand a plugin, so that the test observes them instead of assuming them.
+const envProbePlugin = "env-probe"
+
 // argoCase is one Application source rendered by the repo-server.
 type argoCase struct {
 	name, path string
+	project    string   // spec.project; argoProject if empty
 	env        []string // spec.source.plugin.env, NAME=VALUE
 	wantName   string   // the one ClusterPair expected, or
 	wantError  string   // the manifest-generation error expected
 	pair       bool     // apply it and pair as Stork does
 }
 
+// argoServers is a repo-server and the cmp-server sidecars it finds in its
+// plugin socket directory.
+type argoServers struct {
+	argocd   string
+	repoPort int
+	sockDir  string
+	cmp      map[string]*process // by plugin name
+	repo     *process
+}
+
+// argoSidecar is one argocd-cmp-server: its plugin config and environment.
+type argoSidecar struct {
+	plugin     string // metadata.name of the config, the socket's name
+	pluginYAML []byte
+	env        []string // NAME=VALUE added to the sidecar's environment
+}
+
+// startArgo starts the sidecars (each its own argocd-cmp-server, sharing one
+// plugin socket directory, as sidecars share the `plugins` volume) and an
+// argocd-repo-server using them, with redis at redisPort.
+func startArgo(t *testing.T, argocd string, redisPort int, sidecars ...argoSidecar) *argoServers {
+	t.Helper()
+	work := t.TempDir()
+	sockDir := filepath.Join(work, "plugins")
+	binDir := filepath.Join(work, "bin")
+	for _, d := range []string{sockDir, binDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// As in the sidecar image (make image-argocd-cmp): the lean binary, the
+	// full one it hands encryption to, and kustomize.
+	copyFile(t, testenv.Tool(t, "clusterpair-fn"), filepath.Join(binDir, "clusterpair-fn"))
+	copyFile(t, testenv.Tool(t, "clusterpair-fn-full"), filepath.Join(binDir, "clusterpair-fn-full"))
+	copyFile(t, testenv.Tool(t, "kustomize"), filepath.Join(binDir, "kustomize"))
+	s := &argoServers{argocd: argocd, sockDir: sockDir, cmp: map[string]*process{}}
+	for _, sc := range sidecars {
+		configDir := filepath.Join(work, "config-"+sc.plugin)
+		if err := os.MkdirAll(configDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(configDir, "plugin.yaml"), sc.pluginYAML)
+		// Each sidecar its own HOME, XDG_CONFIG_HOME, GNUPGHOME and TMPDIR:
+		// no key of the machine, nothing shared between sidecars.
+		env := append(testenv.IsolatedEnv(t.TempDir()), "ARGOCD_PLUGINSOCKFILEPATH="+sockDir, "ARGOCD_GPG_ENABLED=false",
+			"ARGOCD_BINARY_NAME=argocd-cmp-server", "PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"), "TMPDIR="+t.TempDir())
+		p := startProcessEnv(t, "argocd-cmp-server "+sc.plugin, filepath.Join(work, "cmp-server-"+sc.plugin+".log"),
+			append(env, sc.env...), argocd, "--config-dir-path", configDir, "--loglevel", "info")
+		waitFile(t, p, filepath.Join(sockDir, sc.plugin+".sock"))
+		s.cmp[sc.plugin] = p
+	}
+
+	// Argo CD 3.x's repo-server runs hack/git-verify-wrapper.sh from its PATH
+	// on every manifest request; `make argocd-tool` copies it from Argo CD's
+	// module next to the binary. Without TLS it also needs --client-ca-path
+	// emptied: its default is a file path that aborts the start-up.
+	toolDir := filepath.Dir(argocd)
+	if _, err := os.Stat(filepath.Join(toolDir, "git-verify-wrapper.sh")); err != nil {
+		t.Fatalf("git-verify-wrapper.sh is not next to %s: run `make argocd-tool` (%v)", argocd, err)
+	}
+	s.repoPort = freePort(t)
+	metricsPort := freePort(t)
+	env := append(testenv.IsolatedEnv(t.TempDir()), "ARGOCD_PLUGINSOCKFILEPATH="+sockDir, "ARGOCD_GPG_ENABLED=false",
+		"ARGOCD_BINARY_NAME=argocd-repo-server", "TMPDIR="+t.TempDir(),
+		"PATH="+toolDir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	s.repo = startProcessEnv(t, "argocd-repo-server", filepath.Join(work, "repo-server.log"), env,
+		argocd, "--address", "127.0.0.1", "--port", strconv.Itoa(s.repoPort), "--metrics-address", "127.0.0.1",
+		"--metrics-port", strconv.Itoa(metricsPort), "--redis", "127.0.0.1:"+strconv.Itoa(redisPort),
+		"--disable-tls", "--client-ca-path=", "--plugin-tar-exclude", "*.md", "--loglevel", "info")
+	waitListening(t, s.repo, s.repoPort)
+	return s
+}
+
+// manifests asks the repo-server for an Application's manifests the way the
+// application controller does, always with a project.
+func (s *argoServers) manifests(t *testing.T, gitURL, plugin, path, project, app string, env ...string) toolResult {
+	t.Helper()
+	if project == "" {
+		t.Fatal("every Argo CD request names its project")
+	}
+	args := []string{"manifests", "-repo-server", "127.0.0.1:" + strconv.Itoa(s.repoPort), "-repo", gitURL,
+		"-path", path, "-plugin", plugin, "-project", project, "-app", app, "-namespace", pairNamespace}
+	for _, e := range env {
+		args = append(args, "-env", e)
+	}
+	return runTool(t, s.argocd, nil, args...)
+}
+
+// envProbeYAML is the env-probe plugin: a ConfigMap of the variables it got.
+// Argo CD runs the command without a shell of its own; this one asks for sh.
+var envProbeYAML = []byte(`apiVersion: argoproj.io/v1alpha1
+kind: ConfigManagementPlugin
+metadata:
+  name: ` + envProbePlugin + `
+spec:
+  generate:
+    command:
+      - sh
+      - -c
+      - |
+        printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: env-probe\ndata:\n'
+        env | grep -E '^ARGOCD_(APP|ENV)_' | sort | while IFS='=' read -r k v; do printf '  %s: "%s"\n' "$k" "$v"; done
+`)
+
 func testArgoCD(t *testing.T, src *apiServer, argocd string, key ageKey, kc []byte) {
+	// A sidecar never inherits a tenant map from the machine.
+	t.Setenv("CLUSTERPAIR_FN_TENANTS", "")
+	_ = os.Unsetenv("CLUSTERPAIR_FN_TENANTS")
+	version := argoVersion(t, argocd)
+	t.Logf("Argo CD under test: %s (argocd-repo-server, argocd-cmp-server)", version)
+	if !strings.HasPrefix(version, "github.com/argoproj/argo-cd/v3 v3.") {
+		t.Fatalf("the suite needs Argo CD 3.x (ARGOCD_APP_PROJECT_NAME), got %q: run `make argocd-tool`", version)
+	}
+
 	other := newAgeKey(t)
 	repo := t.TempDir()
 	pairs := filepath.Join(repo, "pairs")
@@ -64,47 +189,29 @@ func testArgoCD(t *testing.T, src *apiServer, argocd string, key ageKey, kc []by
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(empty, "kustomization.yaml"), []byte("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: app\nresources: []\n"))
+	tenants := writeTenantPairs(t, pairs, kc)
 	gitURL := serveGit(t, repo)
 
-	// The sidecar: examples/argocd's plugin config, the lean binary and
-	// kustomize on PATH, the age key mounted as in the sidecar.
-	work := t.TempDir()
-	sockDir := filepath.Join(work, "plugins")
-	configDir := filepath.Join(work, "config")
-	binDir := filepath.Join(work, "bin")
-	ageDir := filepath.Join(work, "sops", "age")
-	for _, d := range []string{sockDir, configDir, binDir, ageDir} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	copyFile(t, testenv.Path("examples", "argocd", "cmp", "plugin.yaml"), filepath.Join(configDir, "plugin.yaml"))
-	// As in the sidecar image (make image-argocd-cmp): the lean binary, the
-	// full one it hands encryption to, and kustomize.
-	copyFile(t, testenv.Tool(t, "clusterpair-fn"), filepath.Join(binDir, "clusterpair-fn"))
-	copyFile(t, testenv.Tool(t, "clusterpair-fn-full"), filepath.Join(binDir, "clusterpair-fn-full"))
-	copyFile(t, testenv.Tool(t, "kustomize"), filepath.Join(binDir, "kustomize"))
-	keyFile := writeFile(t, filepath.Join(ageDir, "keys.txt"), []byte(key.identity+"\n"))
-	home := t.TempDir()
-	common := []string{"HOME=" + home, "ARGOCD_PLUGINSOCKFILEPATH=" + sockDir, "ARGOCD_GPG_ENABLED=false"}
-	cmp := startProcessEnv(t, "argocd-cmp-server", filepath.Join(work, "cmp-server.log"),
-		append(common, "ARGOCD_BINARY_NAME=argocd-cmp-server", "SOPS_AGE_KEY_FILE="+keyFile,
-			"PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"), "TMPDIR="+t.TempDir()),
-		argocd, "--config-dir-path", configDir, "--loglevel", "info")
-	waitFile(t, cmp, filepath.Join(sockDir, argoPlugin+".sock"))
-
 	redisPort := freePort(t)
-	redis := startProcess(t, "redis-server", filepath.Join(work, "redis.log"), redisServer(t),
+	redis := startProcess(t, "redis-server", filepath.Join(t.TempDir(), "redis.log"), redisServer(t),
 		"--port", strconv.Itoa(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
 	waitListening(t, redis, redisPort)
 
-	repoPort, metricsPort := freePort(t), freePort(t)
-	repoServer := startProcessEnv(t, "argocd-repo-server", filepath.Join(work, "repo-server.log"),
-		append(common, "ARGOCD_BINARY_NAME=argocd-repo-server", "TMPDIR="+t.TempDir()),
-		argocd, "--address", "127.0.0.1", "--port", strconv.Itoa(repoPort), "--metrics-address", "127.0.0.1",
-		"--metrics-port", strconv.Itoa(metricsPort), "--redis", "127.0.0.1:"+strconv.Itoa(redisPort), "--disable-tls",
-		"--plugin-tar-exclude", "*.md", "--loglevel", "info")
-	waitListening(t, repoServer, repoPort)
+	// The sidecar: examples/argocd's plugin config, the lean binary and
+	// kustomize on PATH, the age key mounted as in the sidecar; beside it the
+	// env-probe plugin.
+	ageDir := filepath.Join(t.TempDir(), "sops", "age")
+	if err := os.MkdirAll(ageDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	keyFile := writeFile(t, filepath.Join(ageDir, "keys.txt"), []byte(key.identity+"\n"))
+	pluginYAML, err := os.ReadFile(testenv.Path("examples", "argocd", "cmp", "plugin.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	argo := startArgo(t, argocd, redisPort,
+		argoSidecar{plugin: argoPlugin, pluginYAML: pluginYAML, env: []string{"SOPS_AGE_KEY_FILE=" + keyFile}},
+		argoSidecar{plugin: envProbePlugin, pluginYAML: envProbeYAML})
 
 	cases := []argoCase{
 		{name: "renders the pair", path: "pairs/argo-pair", wantName: "argo-pair", pair: true},
@@ -116,55 +223,32 @@ func testArgoCD(t *testing.T, src *apiServer, argocd string, key ageKey, kc []by
 		{name: "empty render is an error", path: "pairs/argo-empty", wantError: "refusing to print an empty render"},
 		{name: "missing key is an error", path: "pairs/argo-other-key", wantError: "argo-other-key"},
 		{name: "encrypted render is an error", path: "pairs/argo-encrypted", wantError: "SOPS-encrypted"},
+		{name: "another project renders the same pair", path: "pairs/argo-pair", project: "other-project", wantName: "argo-pair"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			args := []string{"manifests", "-repo-server", "127.0.0.1:" + strconv.Itoa(repoPort), "-repo", gitURL,
-				"-path", c.path, "-plugin", argoPlugin, "-app", "clusterpair-" + filepath.Base(c.path), "-namespace", pairNamespace}
-			for _, e := range c.env {
-				args = append(args, "-env", e)
+			project := c.project
+			if project == "" {
+				project = argoProject
 			}
-			r := runTool(t, argocd, nil, args...)
+			app := "clusterpair-" + filepath.Base(c.path)
+			r := argo.manifests(t, gitURL, argoPlugin, c.path, project, app, c.env...)
 			if strings.Contains(r.stdout+r.stderr, key.identity) {
 				t.Errorf("the age identity reached the output")
 			}
 			if c.wantError != "" {
-				if r.err == nil {
-					t.Fatalf("manifest generation succeeded; want an error mentioning %q; manifests:\n%s", c.wantError, r.stdout)
-				}
-				if strings.TrimSpace(r.stdout) != "" {
-					t.Errorf("a failed generation returned manifests:\n%s", r.stdout)
-				}
-				if !strings.Contains(r.stderr, c.wantError) {
-					t.Fatalf("the error lacks %q:\n%s", c.wantError, r.stderr)
-				}
-				t.Logf("repo-server: %s", trimLines(r.stderr, 6))
+				expectGenerationError(t, r, c.wantError)
 				return
 			}
 			if r.err != nil {
-				t.Fatalf("manifest generation: %v\n%s\ncmp-server log:\n%s", r.err, r.stderr, cmp.logTail(20))
+				t.Fatalf("manifest generation: %v\n%s\ncmp-server log:\n%s", r.err, r.stderr, argo.cmp[argoPlugin].logTail(20))
 			}
-			objs := objectsOf(t, r.stdout)
-			if len(objs) != 1 || objs[0].GetKind() != "ClusterPair" || objs[0].GetName() != c.wantName {
-				t.Fatalf("want the one ClusterPair %s, got:\n%s", c.wantName, r.stdout)
-			}
-			got := objs[0]
-			if got.GetLabels()["app.kubernetes.io/instance"] != "clusterpair-"+filepath.Base(c.path) {
+			got := onePair(t, r.stdout, c.wantName)
+			if got.GetLabels()["app.kubernetes.io/instance"] != app {
 				t.Errorf("the repo-server did not add its tracking label: %v", got.GetLabels())
 			}
 			// The same pair as rendered directly (kustomize + the function).
-			env := []string{"SOPS_AGE_KEY=" + key.identity}
-			if len(c.env) > 0 {
-				env = append(env, c.env...)
-			}
-			direct := kustomizeBuild(t, filepath.Join(repo, c.path), env...)
-			if direct.err != nil {
-				t.Fatalf("direct render: %v\n%s", direct.err, direct.stderr)
-			}
-			want := objectsOf(t, direct.stdout)[0]
-			if !sameJSON(got.Object["spec"], want.Object["spec"]) || got.GetNamespace() != want.GetNamespace() {
-				t.Errorf("the plugin's pair differs from the direct render\n--- plugin\n%s\n--- direct\n%s", mustJSON(got.Object), mustJSON(want.Object))
-			}
+			expectDirectRender(t, got, filepath.Join(repo, c.path), append([]string{"SOPS_AGE_KEY=" + key.identity}, c.env...)...)
 			if !c.pair {
 				return
 			}
@@ -174,6 +258,90 @@ func testArgoCD(t *testing.T, src *apiServer, argocd string, key ageKey, kc []by
 			summary.addApplied("%s (source, rendered by argocd-repo-server + argocd-cmp-server)", objectRef(got))
 			expectPaired(t, src, c.wantName, "Argo CD")
 		})
+	}
+
+	// What a plugin's command gets, observed by the env-probe plugin through
+	// the same repo-server: the Application's project as
+	// ARGOCD_APP_PROJECT_NAME (Argo CD >= 3.0; tenant mode relies on it), its
+	// name, and the plugin env with Argo CD's ARGOCD_ENV_ prefix.
+	t.Run("the plugin gets ARGOCD_APP_PROJECT_NAME", func(t *testing.T) {
+		for _, project := range []string{argoProject, "team-probe"} {
+			r := argo.manifests(t, gitURL, envProbePlugin, "pairs/argo-pair", project, "probe-app", "CLUSTERPAIR_SIDE=source")
+			if r.err != nil {
+				t.Fatalf("manifest generation: %v\n%s\ncmp-server log:\n%s", r.err, r.stderr, argo.cmp[envProbePlugin].logTail(20))
+			}
+			objs := objectsOf(t, r.stdout)
+			if len(objs) != 1 || objs[0].GetKind() != "ConfigMap" {
+				t.Fatalf("want the env-probe ConfigMap, got:\n%s", r.stdout)
+			}
+			data, _, _ := unstructured.NestedStringMap(objs[0].Object, "data")
+			want := map[string]string{
+				"ARGOCD_APP_PROJECT_NAME":     project,
+				"ARGOCD_APP_NAME":             "probe-app",
+				"ARGOCD_APP_NAMESPACE":        pairNamespace,
+				"ARGOCD_APP_SOURCE_PATH":      "pairs/argo-pair",
+				"ARGOCD_ENV_CLUSTERPAIR_SIDE": "source",
+			}
+			for k, v := range want {
+				if got, ok := data[k]; !ok || got != v {
+					t.Errorf("project %s: the plugin's %s = %q (set: %v), want %q", project, k, got, ok, v)
+				}
+			}
+			t.Logf("project %s: the plugin's environment had %v", project, data)
+		}
+	})
+
+	t.Run("tenants", func(t *testing.T) { testArgoCDTenants(t, argocd, redisPort, repo, gitURL, tenants) })
+}
+
+// argoVersion is the Argo CD module the binary was built from.
+func argoVersion(t testing.TB, argocd string) string {
+	t.Helper()
+	out, err := exec.Command(argocd, "version").Output()
+	if err != nil {
+		t.Fatalf("%s version: %v", argocd, err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// expectGenerationError checks a manifest request failed with want in its
+// message and returned no manifests.
+func expectGenerationError(t *testing.T, r toolResult, want string) {
+	t.Helper()
+	if r.err == nil {
+		t.Fatalf("manifest generation succeeded; want an error mentioning %q; manifests:\n%s", want, r.stdout)
+	}
+	if strings.TrimSpace(r.stdout) != "" {
+		t.Errorf("a failed generation returned manifests:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, want) {
+		t.Fatalf("the error lacks %q:\n%s", want, r.stderr)
+	}
+	t.Logf("repo-server: %s", trimLines(r.stderr, 6))
+}
+
+// onePair decodes the repo-server's manifests: exactly one ClusterPair named
+// name.
+func onePair(t *testing.T, stdout, name string) *unstructured.Unstructured {
+	t.Helper()
+	objs := objectsOf(t, stdout)
+	if len(objs) != 1 || objs[0].GetKind() != "ClusterPair" || objs[0].GetName() != name {
+		t.Fatalf("want the one ClusterPair %s, got:\n%s", name, stdout)
+	}
+	return objs[0]
+}
+
+// expectDirectRender compares a pair Argo CD returned with kustomize's
+// render of the same directory (kustomize + the function, env's key).
+func expectDirectRender(t *testing.T, got *unstructured.Unstructured, dir string, env ...string) {
+	t.Helper()
+	direct := kustomizeBuild(t, dir, env...)
+	if direct.err != nil {
+		t.Fatalf("direct render: %v\n%s", direct.err, direct.stderr)
+	}
+	want := objectsOf(t, direct.stdout)[0]
+	if !sameJSON(got.Object["spec"], want.Object["spec"]) || got.GetNamespace() != want.GetNamespace() {
+		t.Errorf("the plugin's pair differs from the direct render\n--- plugin\n%s\n--- direct\n%s", mustJSON(got.Object), mustJSON(want.Object))
 	}
 }
 

@@ -6,9 +6,13 @@
 // ResourceList (time and peak memory), and `kustomize build` of the example
 // against a floor generator printing only the pre-rendered pair, with the
 // split of a build into before/during/after the generator. It also runs the
-// Go benchmarks of the hot paths and writes docs/benchmarks.md.
+// Go benchmarks of the hot paths, times one pair through Argo CD's real
+// argocd-cmp-server against a `cat` plugin (argocd.go; -argocd names the
+// binary of test/gitops/argocd, which `make bench` builds first) and writes
+// docs/benchmarks.md.
 //
-//	go run ./hack/bench/compare [-runs 30] [-fleet 10,100,1000,10000] [-out docs/benchmarks.md]
+//	go run ./hack/bench/compare -argocd .cache/argocd/v3.6.2/argocd [-runs 30] [-fleet 10,100,1000,10000] [-out docs/benchmarks.md]
+//	go run ./hack/bench/compare -argocd .cache/argocd/v3.6.2/argocd -only argocd   # that table alone, on stdout
 package main
 
 import (
@@ -48,6 +52,9 @@ type options struct {
 	fullMaxFleet    int
 	memorySizes     []int
 	memoryTimeout   time.Duration
+	argocd          string
+	argocdRuns      int
+	only            string
 }
 
 func main() {
@@ -70,7 +77,14 @@ func main() {
 	var memory string
 	flag.StringVar(&memory, "memory-fleet", "1000,10000", "fleet sizes at which the lean build always runs once, for its peak memory, even when its time rules it out above")
 	flag.DurationVar(&o.memoryTimeout, "memory-timeout", 10*time.Minute, "limit of a memory run")
+	flag.StringVar(&o.argocd, "argocd", "", "the Argo CD binary of test/gitops/argocd (required; `make argocd-tool` builds it)")
+	flag.IntVar(&o.argocdRuns, "argocd-runs", 20, "interleaved rounds of the two Argo CD plugins")
+	flag.StringVar(&o.only, "only", "", `"argocd": build the lean binary and run only the Argo CD table, printed on stdout (-out is not written)`)
 	flag.Parse()
+	if o.only != "" && o.only != "argocd" {
+		logf("-only %q: the only table that runs alone is argocd", o.only)
+		os.Exit(2)
+	}
 	for _, f := range strings.Split(memory, ",") {
 		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n > 0 {
 			o.memorySizes = append(o.memorySizes, n)
@@ -126,6 +140,7 @@ type report struct {
 	fleet        []fleetResult
 	kustomize    *kustomizeResult
 	kustomizeErr error
+	argocd       *argocdResult
 	goBench      []benchGroup
 	image        string
 	runEnv       []string
@@ -145,6 +160,13 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
+	if o.argocd != "" && !filepath.IsAbs(o.argocd) {
+		o.argocd = filepath.Join(repo, o.argocd)
+	}
+	// The Argo CD table is part of every run: no binary, no report.
+	if err := checkArgoCD(o.argocd); err != nil {
+		return err
+	}
 	ws := o.workspace
 	if !filepath.IsAbs(ws) {
 		ws = filepath.Join(repo, ws)
@@ -159,6 +181,9 @@ func run(o options) error {
 	r.machine = machineInfo(ctx, repo)
 
 	r.bins = plan()
+	if o.only == "argocd" {
+		return runArgoCDOnly(ctx, repo, ws, r)
+	}
 	buildAll(ctx, repo, ws, r.bins)
 	for _, b := range r.bins {
 		if b.role == roleFloor || b.err != nil {
@@ -297,6 +322,15 @@ func run(o options) error {
 	if !o.skipKustomize {
 		r.kustomize, r.kustomizeErr = kustomizeBench(ctx, repo, ws, ready, env, o)
 	}
+	var lean *binary
+	for _, b := range r.bins {
+		if b.role == roleLean {
+			lean = b
+		}
+	}
+	if r.argocd, err = argocdBench(ctx, repo, ws, o.argocd, lean, env, o); err != nil {
+		return fmt.Errorf("the Argo CD plugin bench: %w", err)
+	}
 	if !o.skipGoBench {
 		r.goBench = goBenchmarks(ctx, repo, r.bins, ws, o.benchtime)
 	}
@@ -313,6 +347,30 @@ func run(o options) error {
 		return err
 	}
 	logf("wrote %s in %s", relTo(repo, out), r.elapsed.Round(time.Second))
+	return nil
+}
+
+// runArgoCDOnly is -only argocd: the lean binary, then the Argo CD table
+// on stdout.
+func runArgoCDOnly(ctx context.Context, repo, ws string, r *report) error {
+	var lean *binary
+	for _, b := range r.bins {
+		if b.role == roleLean {
+			lean = b
+		}
+	}
+	buildAll(ctx, repo, ws, []*binary{lean})
+	home := filepath.Join(ws, "home")
+	_ = os.MkdirAll(home, 0o700)
+	env := runEnv(home, filepath.Join(repo, "examples", "demo.agekey"))
+	res, err := argocdBench(ctx, repo, ws, r.opts.argocd, lean, env, r.opts)
+	if err != nil {
+		return fmt.Errorf("the Argo CD plugin bench: %w", err)
+	}
+	r.argocd = res
+	var b strings.Builder
+	r.argocdSection(func(format string, args ...any) { fmt.Fprintf(&b, format, args...) })
+	fmt.Print(b.String())
 	return nil
 }
 

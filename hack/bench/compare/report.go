@@ -219,6 +219,9 @@ func (r *report) markdown(repo string) string {
 	// kustomize.
 	r.kustomizeSection(w)
 
+	// Argo CD.
+	r.argocdSection(w)
+
 	// Go benchmarks.
 	if len(r.goBench) > 0 {
 		w("\n## Go benchmarks (hot paths)\n\n")
@@ -252,6 +255,8 @@ func (r *report) markdown(repo string) string {
 	w("cd %s/fleet-1000 && /usr/bin/time -v ../bin/%s < input.yaml > /dev/null; cd -\n", ws, leanName)
 	w("# kustomize with a given generator first on PATH (path-pair-only-generator, path-generator-echoing-the-request, path-%s, path-%s)\n", full, leanName)
 	w("PATH=$PWD/%s/kustomize/path-%s:$PATH hyperfine -w 3 -r 20 'bin/kustomize build --enable-alpha-plugins --enable-exec %s/kustomize/example'\n", ws, leanName, ws)
+	w("# the Argo CD plugin table alone (on stdout; make argocd-tool first)\n")
+	w("make bench-argocd   # or: go run ./hack/bench/compare -argocd %s -only argocd\n", relTo(repo, r.opts.argocd))
 	w("# the hot-path benchmarks (add -tags lean for the lean build's decryptor)\n")
 	w("go test -run '^$' -bench . -benchmem ./hack/bench/hotpath ./pkg/secrets/sopsfile\n")
 	w("HOTPATH_FLEET_1000=1 go test -run '^$' -bench 'Process' -benchtime 1x ./hack/bench/hotpath\n```\n")

@@ -7,9 +7,10 @@ import (
 	"os"
 	"strings"
 
-	"github.com/argoproj/argo-cd/v2/pkg/apis/application/v1alpha1"
-	"github.com/argoproj/argo-cd/v2/reposerver/apiclient"
-	utilio "github.com/argoproj/argo-cd/v2/util/io"
+	"github.com/argoproj/argo-cd/v3/pkg/apis/application/v1alpha1"
+	"github.com/argoproj/argo-cd/v3/reposerver/apiclient"
+	utilio "github.com/argoproj/argo-cd/v3/util/io"
+	utiltls "github.com/argoproj/argo-cd/v3/util/tls"
 )
 
 // envFlags collects repeated -env NAME=VALUE flags.
@@ -20,9 +21,12 @@ func (e *envFlags) Set(v string) error { *e = append(*e, v); return nil }
 
 // manifests asks a running argocd-repo-server for an Application source's
 // manifests over its gRPC API (reposerver/apiclient), with the request the
-// application controller sends for a source with `plugin:`. It prints each
-// manifest as a JSON line; a manifest-generation error goes to stderr and
-// exits 1.
+// application controller sends for a source with `plugin:`
+// (controller/state.go: AppName, Namespace, ProjectName and the project's
+// source repositories among others). -project is required: it is the
+// Application's spec.project, which Argo CD v3 hands the plugin as
+// ARGOCD_APP_PROJECT_NAME. It prints each manifest as a JSON line; a
+// manifest-generation error goes to stderr and exits 1.
 func manifests(args []string) error {
 	fs := flag.NewFlagSet("manifests", flag.ContinueOnError)
 	server := fs.String("repo-server", "", "host:port of argocd-repo-server")
@@ -31,11 +35,16 @@ func manifests(args []string) error {
 	path := fs.String("path", "", "spec.source.path")
 	plugin := fs.String("plugin", "", "spec.source.plugin.name")
 	app := fs.String("app", "clusterpair", "the Application's name")
+	project := fs.String("project", "", "the Application's spec.project (required)")
+	kubeVersion := fs.String("kube-version", "", "the destination's server version, as the controller sends it (KUBE_VERSION)")
 	namespace := fs.String("namespace", "app", "spec.destination.namespace")
 	var env envFlags
 	fs.Var(&env, "env", "spec.source.plugin.env entry NAME=VALUE (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *project == "" {
+		return fmt.Errorf("manifests: -project is required (the Application's spec.project)")
 	}
 	src := &v1alpha1.ApplicationSource{RepoURL: *repo, Path: *path, TargetRevision: *revision,
 		Plugin: &v1alpha1.ApplicationSourcePlugin{Name: *plugin}}
@@ -46,7 +55,7 @@ func manifests(args []string) error {
 		}
 		src.Plugin.Env = append(src.Plugin.Env, &v1alpha1.EnvEntry{Name: name, Value: value})
 	}
-	conn, client, err := apiclient.NewRepoServerClientset(*server, 300, apiclient.TLSConfiguration{DisableTLS: true}).NewRepoServerClient()
+	conn, client, err := apiclient.NewRepoServerClientset(*server, 300, utiltls.Configuration{DisableTLS: true}).NewRepoServerClient()
 	if err != nil {
 		return err
 	}
@@ -60,7 +69,8 @@ func manifests(args []string) error {
 		Namespace:          *namespace,
 		ApplicationSource:  src,
 		TrackingMethod:     "label",
-		ProjectName:        "default",
+		ProjectName:        *project,
+		KubeVersion:        *kubeVersion,
 		ProjectSourceRepos: []string{"*"},
 	})
 	if err != nil {
