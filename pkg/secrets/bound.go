@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"bytes"
 	"errors"
 	"unicode/utf8"
 
@@ -18,6 +19,49 @@ import (
 // (boundEncoding): deeper than MaxNesting, or able to print to more than
 // MaxFileSize bytes, it is refused.
 const MaxNesting = 100
+
+// MaxParseNesting is how deeply a JSON file may nest objects and arrays,
+// checked on its bytes before a decryptor parses it: both parsers (sops's
+// and package sopsfile's) recurse once a level, so 1 MiB of "[" took
+// 128 MB of stack. YAML files have the same limit from go.yaml.in/yaml/v3,
+// as encoding/json's Unmarshal has.
+const MaxParseNesting = 10000
+
+// jsonTooDeep reports whether data, read as JSON (a JSON file, or a binary
+// file that starts as one: encrypted binary files are JSON), nests more
+// than MaxParseNesting levels. Brackets inside strings do not count.
+func jsonTooDeep(data []byte, format Format) bool {
+	switch format {
+	case FormatJSON:
+	case FormatBinary:
+		if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+			return false
+		}
+	default:
+		return false
+	}
+	depth := 0
+	inString, escaped := false, false
+	for _, c := range data {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			depth++
+			if depth > MaxParseNesting {
+				return true
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return false
+}
 
 var (
 	errTooDeep = errors.New("nested too deep")

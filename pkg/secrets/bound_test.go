@@ -121,6 +121,51 @@ func TestWholeIsBoundedBeforeEncoding(t *testing.T) {
 	}
 }
 
+// TestJSONNestingIsBoundedBeforeParsing: a JSON file (or a binary file,
+// which is JSON when encrypted) nested more than MaxParseNesting levels is
+// refused from its bytes, before a decryptor parses it: both parsers
+// recurse once a level (on ec7565d, 1 MiB of "[" allocated 40-60 MB and
+// 128 MB of stack). Brackets in strings do not count; 10,000 levels parse.
+func TestJSONNestingIsBoundedBeforeParsing(t *testing.T) {
+	testenv.Isolate(t)
+	dir := t.TempDir()
+	half := 1<<19 - 16
+	files := map[string]string{
+		"lists.json":   `{"a":` + strings.Repeat("[", half) + strings.Repeat("]", half) + `}`,
+		"objects.json": `{"x":"` + boundCanary + `","a":` + nestedJSON(10000, `"v"`) + `}`,
+		"blob.bin":     `{"data":` + strings.Repeat("[", half) + strings.Repeat("]", half) + `}`,
+		"strings.json": `{"x":"` + boundCanary + `","a":"` + strings.Repeat(`[{\"`, 20000) + `"}`,
+		"limit.json":   `{"x":"` + boundCanary + `","a":` + nestedJSON(secrets.MaxParseNesting-1, `"v"`) + `}`,
+		"text.bin":     strings.Repeat("[", 20000),
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := secrets.NewResolver(openRoot(t, dir), testsops.NewDecryptor())
+	for _, f := range []string{"lists.json", "objects.json", "blob.bin"} {
+		var err error
+		n := allocated(func() { _, err = res.Resolve(secrets.Ref{File: f, Key: "x", AllowUnencrypted: true}) })
+		e := errorWithReason(t, err, secrets.ReasonTooLarge)
+		secretstest.AssertContains(t, e.Error(), "nests JSON objects and arrays more than 10000 levels deep")
+		if e.File != f {
+			t.Errorf("the error names %q", e.File)
+		}
+		if n > 4<<20 {
+			t.Errorf("%s: refusing allocated %d MiB (the file was parsed first)", f, n>>20)
+		}
+	}
+	for _, f := range []string{"strings.json", "limit.json"} {
+		if got := mustResolve(t, res, secrets.Ref{File: f, Key: "x", AllowUnencrypted: true}); got != boundCanary {
+			t.Errorf("%s: %d bytes", f, len(got))
+		}
+	}
+	if got := mustResolve(t, res, secrets.Ref{File: "text.bin", AllowUnencrypted: true}); len(got) != 20000 {
+		t.Errorf("a plaintext binary file of brackets: %d bytes", len(got))
+	}
+}
+
 // TestWholeJSONIsPrintedInOnePass: the whole of a JSON file with a long
 // list, within the bound, is printed without building each container by
 // string concatenation (sops's JSON printer, which the full build used:
