@@ -48,7 +48,7 @@ func TestSelectedValueIsBoundedThroughTheFunction(t *testing.T) {
 	request := func(key string) []byte {
 		return resourceList(t, "", requestWith("  mode: sync-dr\n  destination: {kubeconfig: {file: deep.json, key: "+key+"}}\n"))
 	}
-	measure := func(key string) (stdout, stderr string, err error, alloc uint64) {
+	measure := func(key string) (stdout, stderr string, alloc uint64, err error) {
 		var out, log bytes.Buffer
 		p := &fn.Processor{Decryptor: testsops.NewDecryptor(), Encryptor: testsops.NewEncryptor(), Root: dir, Log: &log}
 		var before, after runtime.MemStats
@@ -56,14 +56,14 @@ func TestSelectedValueIsBoundedThroughTheFunction(t *testing.T) {
 		runtime.ReadMemStats(&before)
 		err = fn.Run(p, bytes.NewReader(request(key)), &out)
 		runtime.ReadMemStats(&after)
-		return out.String(), log.String(), err, after.TotalAlloc - before.TotalAlloc
+		return out.String(), log.String(), after.TotalAlloc - before.TotalAlloc, err
 	}
 
-	stdout, stderr, err, baseline := measure("good")
+	stdout, stderr, baseline, err := measure("good")
 	if err != nil || !strings.Contains(stdout, "kind: ClusterPair\n") {
 		t.Fatalf("the good kubeconfig of the same file: %v\n%s", err, stderr)
 	}
-	stdout, stderr, err, alloc := measure("deep")
+	stdout, stderr, alloc, err := measure("deep")
 	if err == nil {
 		t.Fatal("a selector of 3,000 nested levels rendered")
 	}
