@@ -20,13 +20,21 @@ import (
 )
 
 // fakePluginArg makes the test binary an exec credential plugin that
-// records its environment (see TestMain).
-const fakePluginArg = "__cmd-test-exec-plugin"
+// records its environment; mainArg makes it the program itself, run with
+// the arguments that follow (see TestMain).
+const (
+	fakePluginArg = "__cmd-test-exec-plugin"
+	mainArg       = "__cmd-test-main"
+)
 
 func TestMain(m *testing.M) {
 	switch {
 	case len(os.Args) > 2 && os.Args[1] == "check" && os.Args[2] == liveProbeCommand:
 		// The child of check --live --allow-exec, as the real binary runs it.
+		main()
+		os.Exit(0)
+	case len(os.Args) > 1 && os.Args[1] == mainArg:
+		os.Args = append(os.Args[:1], os.Args[2:]...)
 		main()
 		os.Exit(0)
 	case len(os.Args) == 3 && os.Args[1] == fakePluginArg:

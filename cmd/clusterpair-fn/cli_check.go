@@ -55,8 +55,10 @@ source cluster: it builds a client from the rendered pair's spec.config
 /version on the destination, and it opens a TCP
 connection to the Portworx endpoint (nothing is sent; the token never leaves
 this process). Each live check is reported as passed, failed (with the
-reason) or skipped (with why); a failed one fails the command. The Stork pod
-may see the network differently from this machine.
+reason) or skipped (with why); a failed one fails the command. A redirect is
+never followed (it fails the check), and nothing the destination sends is
+printed: an error answer is shown as its status code and a fixed reason. The
+Stork pod may see the network differently from this machine.
 
 A kubeconfig from the repository that authenticates with an exec plugin or
 an auth-provider would run repository code on this machine: its API server

@@ -13,6 +13,10 @@
 // repository code here: its API server check is skipped unless AllowExec,
 // and then runs in a child process with PluginEnv (see plugin.go).
 //
+// The destination is the repository's choice: no redirect is followed, and
+// nothing it answers is reported but an HTTP status code with a fixed
+// reason (see probeAPIServer).
+//
 // Reports name requests, fields, files, server URLs (scheme, host and port only) and
 // Portworx hosts, never a decrypted value: the findings are the
 // processor's, which never hold one, and the rendered credentials stay in

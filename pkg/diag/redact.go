@@ -1,7 +1,9 @@
 package diag
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"sort"
@@ -83,6 +85,30 @@ func ScrubParserError(err error) string {
 		}
 	}
 	return RedactURLsIn(ScrubQuoted(msg))
+}
+
+// ScrubHTTPError makes the error of an HTTP request to a server that is
+// not trusted safe to print: a *url.Error keeps its method and the URL's
+// scheme, host and port, and every quoted fragment of the cause is dropped
+// (net/http and net/textproto quote what they could not parse of the
+// answer: a malformed status line or header line, an HTTP/2 GOAWAY's debug
+// data). The body of an answer is never part of it; see HTTPStatus.
+func ScrubHTTPError(err error) string {
+	var u *url.Error
+	if errors.As(err, &u) {
+		return fmt.Sprintf("%s %q: %s", u.Op, RedactURL(u.URL), ScrubQuoted(RedactURLsIn(u.Err.Error())))
+	}
+	return ScrubQuoted(RedactURLsIn(err.Error()))
+}
+
+// HTTPStatus is how an HTTP answer is shown when its body, headers and
+// reason phrase (all the server's text) may not be: the code and the
+// standard text for it ("500 Internal Server Error").
+func HTTPStatus(code int) string {
+	if text := http.StatusText(code); text != "" {
+		return fmt.Sprintf("%d %s", code, text)
+	}
+	return fmt.Sprintf("%d", code)
 }
 
 // maxNames bounds the names QuotedNames lists.

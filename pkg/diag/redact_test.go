@@ -2,6 +2,8 @@ package diag
 
 import (
 	"errors"
+	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -77,6 +79,41 @@ func TestScrubParserError(t *testing.T) {
 		}
 		if strings.Contains(got, "SECRET") {
 			t.Errorf("ScrubParserError(%q) = %q reveals a secret", tt.in, got)
+		}
+	}
+}
+
+func TestScrubHTTPError(t *testing.T) {
+	urlErr := func(inner string) error {
+		return &url.Error{Op: "Get", URL: "https://u:SECRET@h:6443/version?access_token=SECRET", Err: errors.New(inner)}
+	}
+	tests := []struct {
+		in   error
+		want string
+	}{
+		{urlErr("dial tcp 127.0.0.1:6443: connect: connection refused"), `Get "https://h:6443": dial tcp 127.0.0.1:6443: connect: connection refused`},
+		{urlErr(`net/http: HTTP/1.x transport connection broken: malformed HTTP response "SSH-2.0-SECRET"`), `Get "https://h:6443": net/http: HTTP/1.x transport connection broken: malformed HTTP response <redacted>`},
+		{urlErr(`net/http: HTTP/1.x transport connection broken: malformed MIME header line: "SECRET"`), `Get "https://h:6443": net/http: HTTP/1.x transport connection broken: malformed MIME header line: <redacted>`},
+		{urlErr(`http2: server sent GOAWAY and closed the connection; LastStreamID=1, ErrCode=NO_ERROR, debug="SECRET"`), `Get "https://h:6443": http2: server sent GOAWAY and closed the connection; LastStreamID=1, ErrCode=NO_ERROR, debug=<redacted>`},
+		{urlErr(`proxyconnect tcp: dial tcp: lookup socks5://u:SECRET@proxy:1080`), `Get "https://h:6443": proxyconnect tcp: dial tcp: lookup socks5://proxy:1080`},
+		{fmt.Errorf("wrapped: %w", urlErr("EOF")), `Get "https://h:6443": EOF`},
+		{errors.New(`stream error: "SECRET" at https://h:1/SECRET`), `stream error: <redacted> at https://h:1`},
+	}
+	for _, tt := range tests {
+		got := ScrubHTTPError(tt.in)
+		if got != tt.want {
+			t.Errorf("ScrubHTTPError(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+		}
+		if strings.Contains(got, "SECRET") {
+			t.Errorf("ScrubHTTPError(%q) = %q reveals what the server sent", tt.in, got)
+		}
+	}
+}
+
+func TestHTTPStatus(t *testing.T) {
+	for code, want := range map[int]string{500: "500 Internal Server Error", 302: "302 Found", 401: "401 Unauthorized", 599: "599"} {
+		if got := HTTPStatus(code); got != want {
+			t.Errorf("HTTPStatus(%d) = %q, want %q", code, got, want)
 		}
 	}
 }

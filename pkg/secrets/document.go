@@ -36,10 +36,19 @@ func NewDocument(format Format, branches []sopsfile.Mapping, plaintext func() ([
 }
 
 // Whole returns the whole document as bytes in its own format (for binary
-// files: the file's content).
+// files: the file's content). A structured document is re-encoded only
+// after boundEncoding has found it small and shallow enough.
 func (d *Document) Whole(file string) (Value, error) {
 	if len(d.branches) != 1 {
 		return Value{}, NewError(file, ReasonBadValue, "has %d YAML documents; only single-document files are supported", len(d.branches))
+	}
+	if d.format.Structured() {
+		switch boundEncoding(d.branches[0], d.format == FormatJSON) {
+		case errTooDeep:
+			return Value{}, NewError(file, ReasonTooLarge, "nests mappings and lists more than %d levels deep, the limit for a decrypted value", MaxNesting)
+		case errTooBig:
+			return Value{}, NewError(file, ReasonTooLarge, "could print to more than %d bytes as %s, the limit for a decrypted value (each level of nesting indents every line below it)", MaxFileSize, d.format)
+		}
 	}
 	out, err := d.plaintext()
 	if err != nil {
@@ -120,6 +129,12 @@ func scalarOrSubtree(file, key string, v any) (Value, error) {
 	case []byte:
 		return NewValue(x), nil
 	case sopsfile.Mapping, sopsfile.List:
+		switch boundEncoding(x, false) {
+		case errTooDeep:
+			return Value{}, NewError(file, ReasonTooLarge, "key %q selects a %s that nests more than %d levels deep, the limit for a selected value", key, kindOf(x), MaxNesting)
+		case errTooBig:
+			return Value{}, NewError(file, ReasonTooLarge, "key %q selects a %s that could print to more than %d bytes as YAML, the limit for a selected value (each level of nesting indents every line below it)", key, kindOf(x), MaxFileSize)
+		}
 		out, err := sopsfile.EncodeYAML(x)
 		if err != nil {
 			return Value{}, NewError(file, ReasonBadValue, "key %q holds a %s that cannot be emitted as YAML", key, kindOf(x))

@@ -92,6 +92,9 @@ func (r *Resolver) read(file string, format Format, allowPlaintext bool) cached 
 	if err := r.budget.charge(file, len(data)); err != nil {
 		return cached{err: err}
 	}
+	if jsonTooDeep(data, format) {
+		return cached{err: NewError(file, ReasonTooLarge, "nests JSON objects and arrays more than %d levels deep, the limit for a file (as for YAML)", MaxParseNesting)}
+	}
 	doc, err := r.dec.Decrypt(file, data, format)
 	if ReasonOf(err) == ReasonPlaintext {
 		if !allowPlaintext {

@@ -212,7 +212,8 @@ func TestResolverConcurrent(t *testing.T) {
 }
 
 // TestResolveRefusesOversizedValues: a value is bounded like a file, even
-// when YAML aliases make it larger than the file it came from.
+// when YAML aliases make it larger than the file it came from; it is
+// refused before it is printed.
 func TestResolveRefusesOversizedValues(t *testing.T) {
 	dir := t.TempDir()
 	big := strings.Repeat("x", 200<<10)
@@ -230,7 +231,7 @@ func TestResolveRefusesOversizedValues(t *testing.T) {
 		t.Fatalf("a value under the limit: %v", err)
 	}
 	_, err = res.Resolve(secrets.Ref{File: "aliases.yaml", Key: "list", AllowUnencrypted: true})
-	if secrets.ReasonOf(err) != secrets.ReasonTooLarge || !strings.Contains(err.Error(), "the limit is 1048576") {
+	if secrets.ReasonOf(err) != secrets.ReasonTooLarge || !strings.Contains(err.Error(), `key "list" selects a list that could print to more than 1048576 bytes`) {
 		t.Fatalf("error = %v, want the value refused as too large", err)
 	}
 	if strings.Contains(err.Error(), "xxxx") {
