@@ -204,3 +204,35 @@ func TestPluginSidecarComponent(t *testing.T) {
 		t.Errorf("argocd-cm lacks the health check: %v", cm.Data)
 	}
 }
+
+// TestTenantsComponent checks tenant mode layered on the sidecar: the
+// tenant map from its own read-only Secret volume in
+// CLUSTERPAIR_FN_TENANTS, and no shared key left (no SOPS_AGE_KEY_FILE,
+// no age key volume), Argo CD's own containers untouched.
+func TestTenantsComponent(t *testing.T) {
+	dep, _ := buildInstall(t, "cmp", "tenants", "health")
+	pod := &dep.Spec.Template.Spec
+	checkMounts(t, pod)
+	side := container(pod, "clusterpair-fn")
+	if side == nil {
+		t.Fatal("no sidecar")
+	}
+	if v := envValue(side, "SOPS_AGE_KEY_FILE"); v != "" {
+		t.Errorf("the shared key is still set: SOPS_AGE_KEY_FILE=%s", v)
+	}
+	if volume(pod, "clusterpair-fn-age") != nil || mountAt(side, "/sops/age") != nil {
+		t.Error("the shared age key volume is still mounted")
+	}
+	tenants := envValue(side, "CLUSTERPAIR_FN_TENANTS")
+	m := mountAt(side, filepath.Dir(tenants))
+	if tenants != "/tenants/tenants.yaml" || m == nil || !m.ReadOnly {
+		t.Fatalf("CLUSTERPAIR_FN_TENANTS=%q, mount %+v", tenants, m)
+	}
+	v := volume(pod, m.Name)
+	if v == nil || v.Secret == nil || v.Secret.SecretName != "clusterpair-fn-tenants" || v.Secret.DefaultMode == nil || *v.Secret.DefaultMode&0o004 == 0 {
+		t.Errorf("the tenant map volume %+v: want the Secret clusterpair-fn-tenants, readable by UID 999", v)
+	}
+	if repo := container(pod, "argocd-repo-server"); repo == nil || envValue(repo, "CLUSTERPAIR_FN_TENANTS") != "" {
+		t.Error("the repo-server itself must not get the tenant map")
+	}
+}

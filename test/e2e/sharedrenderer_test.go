@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
@@ -288,5 +290,49 @@ func TestBuildMatchesKustomize(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestSharedRendererMemoryIsBounded: what a team's directory can hold
+// (each file up to the 1 MiB limit) cannot take the shared renderer's
+// memory: the real binary's peak RSS stays under 128 MiB while it refuses
+// a key selector into 9,990 levels of JSON (a plaintext file the request
+// allows: the attacker writes the request), a generator file of 1 MiB of
+// YAML nodes, and a kustomization listing a million generator entries.
+// Before the selector was bounded, 96 KB of such JSON took 1 GB.
+func TestSharedRendererMemoryIsBounded(t *testing.T) {
+	fnBin := testenv.Tool(t, "clusterpair-fn")
+	header := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+	deep := strings.Repeat(`{"a":`, 9990) + `"x"` + strings.Repeat("}", 9990)
+	request := "apiVersion: fn.clusterpair.dev/v1alpha1\nkind: ClusterPairRequest\nmetadata:\n  name: dr-west\n  namespace: app\nspec:\n  mode: sync-dr\n" +
+		"  destination:\n    kubeconfig:\n      file: deep.json\n      key: a\n      allowUnencrypted: true\n"
+	cases := map[string]map[string]string{
+		"key selector into deep JSON": {"kustomization.yaml": header + "generators:\n  - clusterpair.yaml\n", "clusterpair.yaml": request, "deep.json": deep},
+		"a generator file of nodes":   {"kustomization.yaml": header + "generators:\n  - gen.yaml\n", "gen.yaml": "a: [" + strings.Repeat("a,", (1<<20-8)/2) + "a]\n"},
+		"a million generators":        {"kustomization.yaml": header + "generators:\n" + strings.Repeat("- g\n", (1<<20-len(header)-20)/4)},
+	}
+	for name, files := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			for f, content := range files {
+				writeFile(t, filepath.Join(dir, f), content, 0o644)
+			}
+			cmd := exec.Command(fnBin, "build", ".")
+			cmd.Dir = dir
+			cmd.Env = testenv.IsolatedEnv(t.TempDir())
+			out, err := cmd.Output()
+			if err == nil || len(out) > 0 {
+				t.Fatalf("rendered (err %v): %d bytes", err, len(out))
+			}
+			ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+			if !ok {
+				t.Fatal("no rusage")
+			}
+			if peak := ru.Maxrss << 10; peak > 128<<20 {
+				t.Errorf("peak RSS %d MiB, the bound is 128 MiB", peak>>20)
+			} else {
+				t.Logf("peak RSS %d MiB", peak>>20)
+			}
+		})
 	}
 }
