@@ -37,12 +37,16 @@ $(KUSTOMIZE):
 $(SOPS):
 	GOBIN=$(BIN) $(GO) install github.com/getsops/sops/v3/cmd/sops@$(SOPS_VERSION)
 
+AGE_KEYGEN := $(BIN)/age-keygen
+$(AGE_KEYGEN):
+	GOBIN=$(BIN) $(GO) install filippo.io/age/cmd/age-keygen@$$($(GO) list -m -f '{{.Version}}' filippo.io/age)
+
 GOLANGCI_LINT := $(BIN)/golangci-lint
 $(GOLANGCI_LINT):
 	GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 
 .PHONY: tools
-tools: $(KUSTOMIZE) $(SOPS) ## Install kustomize and sops into ./bin.
+tools: $(KUSTOMIZE) $(SOPS) $(AGE_KEYGEN) ## Install kustomize, sops and age-keygen into ./bin.
 	@command -v kpt >/dev/null || { echo "kpt is required on PATH (preinstalled on the machine image)" >&2; exit 1; }
 	@command -v gpg >/dev/null || { echo "gpg is required on PATH for the PGP tests (apt-get install gnupg)" >&2; exit 1; }
 

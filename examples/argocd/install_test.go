@@ -81,7 +81,7 @@ func TestHelmValuesMatchTheComponent(t *testing.T) {
 		t.Fatalf("%d extraContainers, want the sidecar", len(rs.ExtraContainers))
 	}
 	got := rs.ExtraContainers[0]
-	if got.Image != "ghcr.io/clusterpair-fn/clusterpair-fn-argocd-cmp:"+releaseTag {
+	if got.Image != "registry.example.com/clusterpair-fn-argocd-cmp:"+releaseTag {
 		t.Errorf("image %s is not pinned to %s", got.Image, releaseTag)
 	}
 	got.Image = want.Image
@@ -128,7 +128,7 @@ func TestOpenShiftArgoCDMatchesTheComponent(t *testing.T) {
 		t.Fatalf("%d sidecarContainers, want the sidecar", len(cr.Spec.Repo.SidecarContainers))
 	}
 	got := cr.Spec.Repo.SidecarContainers[0]
-	if got.Image != "ghcr.io/clusterpair-fn/clusterpair-fn-argocd-cmp:"+releaseTag {
+	if got.Image != "registry.example.com/clusterpair-fn-argocd-cmp:"+releaseTag {
 		t.Errorf("image %s is not pinned to %s", got.Image, releaseTag)
 	}
 	got.Image = want.Image

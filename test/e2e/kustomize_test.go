@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -132,5 +133,25 @@ func TestKustomizeSkipsExecSilentlyWithoutEnableExec(t *testing.T) {
 	r := runTool(t, dir, demoKeyEnv(), kustomize, "build", "--enable-alpha-plugins", ".")
 	if r.err != nil || strings.Contains(r.stdout, "ClusterPair") {
 		t.Fatalf("kustomize behaviour changed (err=%v): update the README's troubleshooting section\n%s%s", r.err, r.stdout, r.stderr)
+	}
+}
+
+// TestAgeKeygenFromMakeTools: `make tools` installs age-keygen, and the
+// README's walkthrough line (mkdir -p ~/.config/sops/age && age-keygen -o
+// ~/.config/sops/age/keys.txt) writes a key on a machine that has no such
+// directory yet.
+func TestAgeKeygenFromMakeTools(t *testing.T) {
+	keygen := testenv.Tool(t, "age-keygen")
+	home := t.TempDir()
+	keys := filepath.Join(home, ".config", "sops", "age", "keys.txt")
+	if err := os.MkdirAll(filepath.Dir(keys), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(keygen, "-o", keys).CombinedOutput(); err != nil {
+		t.Fatalf("age-keygen: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(keys)
+	if err != nil || !strings.Contains(string(data), "AGE-SECRET-KEY-1") {
+		t.Fatalf("no key written: %v", err)
 	}
 }
