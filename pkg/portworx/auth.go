@@ -21,7 +21,7 @@ import (
 // name its Secret on the pair.
 const (
 	// AdminTokenSecret is the Secret storkctl looks for in every namespace.
-	AdminTokenSecret = "px-admin-token"
+	AdminTokenSecret = "px-admin-token" //nolint:gosec // G101: the name of a Secret, not a credential.
 	// AdminTokenKey is the key of the token in that Secret.
 	AdminTokenKey = "auth-token"
 	// AnnotationAuthSecretNamespace and AnnotationAuthSecretName name that
@@ -114,7 +114,7 @@ func FindAuthToken(ctx context.Context, client kubernetes.Interface, ref *Secret
 func tokenFrom(ns, name, key string, data map[string][]byte) (*AuthToken, error) {
 	v, ok := data[key]
 	if !ok {
-		return nil, fmt.Errorf("Secret %s/%s of the destination has no key %s (its keys: %s)", ns, name, key, diag.QuotedNames(data, "none"))
+		return nil, fmt.Errorf("the destination's Secret %s/%s has no key %s (its keys: %s)", ns, name, key, diag.QuotedNames(data, "none"))
 	}
 	v = bytes.TrimRight(v, "\r\n")
 	if len(v) == 0 {

@@ -19,7 +19,7 @@ import (
 // PairTokenPath is openstorage's REST route of the pairing token: the API
 // version, then cluster.clusterPath + client.PairTokenPath
 // (api/client/cluster/client.go, cluster.APIVersion "v1").
-const PairTokenPath = "/v1/cluster/pairtoken"
+const PairTokenPath = "/v1/cluster/pairtoken" //nolint:gosec // G101: a URL path, not a credential.
 
 // MaxResponseBytes bounds the response FetchPairToken reads: the answer is
 // one small JSON object.
