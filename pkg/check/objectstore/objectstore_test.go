@@ -10,11 +10,14 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"cloud.google.com/go/storage"
@@ -408,4 +411,29 @@ func TestS3ProbeThatCannotBeDeletedIsNamed(t *testing.T) {
 	if got := callNames(r); got != "HeadBucket,PutObject,GetObject,DeleteObject(failed)" {
 		t.Errorf("calls %s", got)
 	}
+}
+
+func TestS3RedirectIsNotFollowed(t *testing.T) {
+	var targetConns atomic.Int64
+	target := httptest.NewUnstartedServer(http.NotFoundHandler())
+	target.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			targetConns.Add(1)
+		}
+	}
+	target.Start()
+	t.Cleanup(target.Close)
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(redirector.Close)
+	_, hostport, _ := strings.Cut(redirector.URL, "://")
+	r := objectstore.Check(context.Background(), backupLocation("s3"), s3Data(hostport, bucket, secret, true), objectstore.Options{})
+	if r.Status != objectstore.Failed || !strings.Contains(r.Text(), "307 Temporary Redirect") {
+		t.Errorf("status %s: %s", r.Status, r.Text())
+	}
+	if n := targetConns.Load(); n != 0 {
+		t.Errorf("the redirect's target got %d connections (with the signed request)", n)
+	}
+	assertNoSecret(t, r, target.URL)
 }
