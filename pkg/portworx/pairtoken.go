@@ -98,7 +98,7 @@ func FetchPairToken(ctx context.Context, ep Endpoint, opts FetchOptions) (*PairT
 	}
 	transport := &http.Transport{
 		Proxy:                 nil,
-		DialContext:           (&net.Dialer{}).DialContext,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
 		TLSClientConfig:       tlsConfig,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ResponseHeaderTimeout: DefaultTimeout,

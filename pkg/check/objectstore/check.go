@@ -177,7 +177,7 @@ func httpClient(caBundle []byte) (*http.Client, error) {
 	return &http.Client{
 		Transport: &http.Transport{
 			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{}).DialContext,
+			DialContext:           (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
 			TLSClientConfig:       tlsConfig,
 			TLSHandshakeTimeout:   10 * time.Second,
 			ResponseHeaderTimeout: DefaultTimeout,

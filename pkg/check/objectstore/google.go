@@ -42,7 +42,7 @@ func checkGoogle(ctx context.Context, r *Result, get func(string) string, opts O
 		return
 	}
 	// The token exchange (POST to the key's token_uri) uses the same client.
-	tokens := conf.TokenSource(context.WithValue(context.WithoutCancel(ctx), oauth2.HTTPClient, base))
+	tokens := conf.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, base))
 	authed := &http.Client{Transport: &oauth2.Transport{Source: tokens, Base: base.Transport}, CheckRedirect: base.CheckRedirect}
 	endpoint := googleAPI
 	if opts.GoogleEndpoint != "" {
