@@ -20,6 +20,6 @@
 //     never following a redirect, reading a bounded response and putting no
 //     response body, token or URL query into an error.
 //
-// Nothing here prints; what was found and every warning is returned for the
+// FromDestination runs the three in storkctl's order. Nothing here prints; what was found and every warning is returned for the
 // caller to show.
 package portworx
