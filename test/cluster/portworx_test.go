@@ -97,6 +97,11 @@ func TestPortworxDiscovery(t *testing.T) {
 	if string(got.Token) != pairToken || px.LastHeader().Get("Authorization") != "bearer "+admin {
 		t.Fatalf("pair token %q (Authorization %q)", got.Token, px.LastHeader().Get("Authorization"))
 	}
+	// The same in one call, as new makes it.
+	p, err := portworx.FromDestination(ctx, dst.kube, portworx.PairingOptions{})
+	if err != nil || string(p.Token) != pairToken || p.Auth == nil || p.Auth.Annotations()[portworx.AnnotationAuthSecretNamespace] != "portworx" {
+		t.Fatalf("FromDestination: %+v, %v", p, err)
+	}
 	summary.addApplied("Service portworx/portworx-api (LoadBalancer, status via the status subresource) and Secret portworx/px-admin-token (%s): discovered %s, pair token fetched", dst.name, d.Describe())
 
 	svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{Hostname: "px-api.e2e.invalid", IP: "127.0.0.1"}}
