@@ -137,3 +137,67 @@ func TestLeanBinaryLinksNoCloudSDK(t *testing.T) {
 		t.Fatalf("the lean build links %d forbidden packages, e.g. %v", len(v), v[:min(len(v), 5)])
 	}
 }
+
+// sopsLibraryViolations lists the packages of the full sops library (not
+// the cloud SDKs) among the dependencies of pkg.
+func sopsLibraryViolations(t *testing.T, pkg string) []string {
+	t.Helper()
+	var bad []string
+	for _, dep := range violations(t, pkg) {
+		for _, f := range forbiddenPackages {
+			if dep == f || strings.HasPrefix(dep, "github.com/getsops/sops/v3/stores") {
+				bad = append(bad, dep)
+				break
+			}
+		}
+	}
+	return bad
+}
+
+// TestObjectStoreCheckIsFullOnly: check --live's object-store check
+// (pkg/check/objectstore) links the AWS and Google storage clients, which
+// only the full build may carry; it never brings the full sops library,
+// and the lean binary never links it. A package that imports it (pkg/check,
+// once live.go calls it) moves from TestNoFullSOPSDependencies' list to the
+// list here: it may link the cloud clients, never the sops library.
+func TestObjectStoreCheckIsFullOnly(t *testing.T) {
+	const objectstore = "github.com/clusterpair-fn/clusterpair-fn/pkg/check/objectstore"
+	bad := violations(t, objectstore)
+	for _, want := range []string{"github.com/aws/aws-sdk-go-v2/service/s3", "cloud.google.com/go/storage"} {
+		found := false
+		for _, b := range bad {
+			found = found || b == want
+		}
+		if !found {
+			t.Errorf("%s does not link %s: the check or this test is broken", objectstore, want)
+		}
+	}
+	for _, pkg := range []string{"pkg/check/objectstore", "pkg/portworx"} {
+		if v := sopsLibraryViolations(t, "github.com/clusterpair-fn/clusterpair-fn/"+pkg); len(v) > 0 {
+			t.Errorf("%s links the full sops library:\n  %s", pkg, strings.Join(v, "\n  "))
+		}
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(goBin, "list", "-deps", "-tags", "lean", "github.com/clusterpair-fn/clusterpair-fn/cmd/clusterpair-fn")
+	cmd.Dir = testenv.RepoRoot()
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if dep == objectstore || dep == "github.com/aws/aws-sdk-go-v2/service/s3" || dep == "cloud.google.com/go/storage" {
+			t.Errorf("the lean build links %s", dep)
+		}
+	}
+}
+
+// TestPortworxClientStaysLean: pkg/portworx (used by new) is client-go and
+// the standard library only.
+func TestPortworxClientStaysLean(t *testing.T) {
+	if bad := violations(t, "github.com/clusterpair-fn/clusterpair-fn/pkg/portworx"); len(bad) > 0 {
+		t.Errorf("pkg/portworx links:\n  %s", strings.Join(bad, "\n  "))
+	}
+}
