@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -105,4 +106,48 @@ func FakeAgePlugin(t testing.TB, name string) string {
 	}
 	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
 	return marker
+}
+
+// GPGHome makes a throwaway GnuPG home (mode 0700, a short path: gpg-agent's
+// socket path is limited) holding one ed25519 signing key with a cv25519
+// encryption subkey, and returns it with the key's fingerprint; the agent
+// is stopped and the home removed when the test ends. gpg must be
+// installed: tests never skip.
+func GPGHome(t testing.TB) (home, fingerprint string) {
+	t.Helper()
+	gpg, err := exec.LookPath("gpg")
+	if err != nil {
+		t.Fatal("gpg is not installed (apt-get install gnupg): PGP decryption cannot be tested, and tests never skip")
+	}
+	home, err = os.MkdirTemp("", "gpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(home, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	env := append(testenv.IsolatedEnv(t.TempDir()), "GNUPGHOME="+home)
+	t.Cleanup(func() {
+		cmd := exec.Command("gpgconf", "--kill", "gpg-agent")
+		cmd.Env = env
+		_ = cmd.Run()
+		_ = os.RemoveAll(home)
+	})
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(gpg, append([]string{"--batch", "--pinentry-mode", "loopback", "--passphrase", ""}, args...)...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("gpg %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	run("--quick-gen-key", "clusterpair-fn test <test@example.invalid>", "ed25519", "cert", "never")
+	fpr := regexp.MustCompile(`(?m)^fpr:+([0-9A-F]{40}):`).FindStringSubmatch(run("--list-keys", "--with-colons"))
+	if fpr == nil {
+		t.Fatal("gpg listed no fingerprint")
+	}
+	run("--quick-add-key", fpr[1], "cv25519", "encr", "never")
+	return home, fpr[1]
 }

@@ -57,6 +57,25 @@ func UseDemoKey(t testing.TB) {
 	t.Setenv("SOPS_AGE_KEY_FILE", DemoKeyFile())
 }
 
+// MainIsolated runs a package's tests hermetically (call it from TestMain
+// and pass its result to os.Exit): the process environment becomes
+// IsolatedEnv of a fresh temporary directory plus extra, so no credential
+// file or variable of the host can stand in for the ones the tests give.
+func MainIsolated(m *testing.M, extra ...string) int {
+	dir, err := os.MkdirTemp("", "clusterpair-fn-test-home-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	env := IsolatedEnv(dir, extra...)
+	os.Clearenv()
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		_ = os.Setenv(k, v)
+	}
+	return m.Run()
+}
+
 // IsolatedEnv returns os.Environ() with HOME/XDG/GNUPGHOME pointed at dir and
 // every sops key variable removed, plus extra, for child processes.
 func IsolatedEnv(dir string, extra ...string) []string {

@@ -2,9 +2,7 @@ package secrets_test
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -114,7 +112,7 @@ func TestTenantKeysRefusedWhenUnusable(t *testing.T) {
 // the environment's GNUPGHOME (which holds the key here) is never used.
 func TestTenantPGPHome(t *testing.T) {
 	testenv.Isolate(t)
-	home, fpr := newGPGHome(t)
+	home, fpr := secretstest.GPGHome(t)
 	t.Setenv("GNUPGHOME", home) // the environment can open the file
 	enc, err := testsops.NewFixtureEncryptor().EncryptYAML([]byte("token: pgp-tenant-canary\n"), secrets.EncryptOptions{Groups: []secrets.KeyGroup{{PGP: []string{fpr}}}})
 	if err != nil {
@@ -159,46 +157,4 @@ func gpgDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return d
-}
-
-// newGPGHome makes a throwaway GnuPG home holding one encryption key and
-// returns it with the key's fingerprint. gpg must be installed: tests never
-// skip.
-func newGPGHome(t *testing.T) (string, string) {
-	t.Helper()
-	gpg, err := exec.LookPath("gpg")
-	if err != nil {
-		t.Fatal("gpg is not installed (apt-get install gnupg): PGP decryption cannot be tested, and tests never skip")
-	}
-	home, err := os.MkdirTemp("", "gpg") // short: gpg-agent's socket path is limited
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(home, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	env := append(testenv.IsolatedEnv(t.TempDir()), "GNUPGHOME="+home)
-	t.Cleanup(func() {
-		cmd := exec.Command("gpgconf", "--kill", "gpg-agent")
-		cmd.Env = env
-		_ = cmd.Run()
-		_ = os.RemoveAll(home)
-	})
-	run := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command(gpg, append([]string{"--batch", "--pinentry-mode", "loopback", "--passphrase", ""}, args...)...)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("gpg %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
-	run("--quick-gen-key", "tenant test <tenant@example.invalid>", "ed25519", "cert", "never")
-	fpr := regexp.MustCompile(`(?m)^fpr:+([0-9A-F]{40}):`).FindStringSubmatch(run("--list-keys", "--with-colons"))
-	if fpr == nil {
-		t.Fatal("no fingerprint")
-	}
-	run("--quick-add-key", fpr[1], "cv25519", "encr", "never")
-	return home, fpr[1]
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"filippo.io/age"
 	"github.com/getsops/sops/v3/decrypt"
 
+	"github.com/clusterpair-fn/clusterpair-fn/internal/secretstest"
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets/sopsfile"
 )
@@ -279,57 +279,18 @@ func TestKMSOnlyYAML(t *testing.T) {
 // TestPGP encrypts with a throwaway PGP key in a private GNUPGHOME (the
 // gpg binary does the work, as for sops).
 func TestPGP(t *testing.T) {
-	gpg, err := exec.LookPath("gpg")
-	if err != nil {
-		t.Fatal("gpg is not installed (apt-get install gnupg): PGP decryption cannot be tested, and tests never skip")
-	}
-	home, err := os.MkdirTemp("", "gpg") // short: gpg-agent's socket path is limited
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(home) })
-	if err := os.Chmod(home, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	env := append(testenv.IsolatedEnv(t.TempDir()), "GNUPGHOME="+home)
-	run := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command(gpg, append([]string{"--batch", "--pinentry-mode", "loopback", "--passphrase", ""}, args...)...)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("gpg %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
-	t.Cleanup(func() {
-		cmd := exec.Command("gpgconf", "--kill", "gpg-agent")
-		cmd.Env = env
-		_ = cmd.Run()
-	})
-	run("--quick-gen-key", "sopsfile test <test@example.invalid>", "ed25519", "cert", "never")
-	cmd := exec.Command(gpg, "--list-keys", "--with-colons")
-	cmd.Env = env
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fpr := regexp.MustCompile(`(?m)^fpr:+([0-9A-F]{40}):`).FindStringSubmatch(string(out))
-	if fpr == nil {
-		t.Fatalf("no fingerprint in\n%s", out)
-	}
-	run("--quick-add-key", fpr[1], "cv25519", "encr", "never")
+	home, fpr := secretstest.GPGHome(t)
 
 	cli := newSOPSCLI(t, "GNUPGHOME="+home)
-	enc := cli.encrypt("pgp.yaml", []byte(richYAML), nil, "--pgp", fpr[1])
+	enc := cli.encrypt("pgp.yaml", []byte(richYAML), nil, "--pgp", fpr)
 	testenv.Isolate(t)
 	t.Setenv("GNUPGHOME", home)
 	doc := requireSame(t, "pgp.yaml", enc, sopsfile.YAML)
-	if len(doc.Metadata.KeyGroups) != 1 || len(doc.Metadata.KeyGroups[0].PGP) != 1 || doc.Metadata.KeyGroups[0].PGP[0] != fpr[1] {
+	if len(doc.Metadata.KeyGroups) != 1 || len(doc.Metadata.KeyGroups[0].PGP) != 1 || doc.Metadata.KeyGroups[0].PGP[0] != fpr {
 		t.Fatalf("key groups %+v", doc.Metadata.KeyGroups)
 	}
 	// Without the keyring, no key.
 	t.Setenv("GNUPGHOME", t.TempDir())
-	_, err = sopsfile.NewDecryptor().Decrypt(enc, sopsfile.YAML)
+	_, err := sopsfile.NewDecryptor().Decrypt(enc, sopsfile.YAML)
 	requireKind(t, "pgp without keyring", err, sopsfile.ErrNoKey, richSecrets()...)
 }
