@@ -19,7 +19,7 @@ import (
 type ServiceAccountResult struct {
 	// Namespace, Name and ClusterRole of the ServiceAccount and its binding.
 	Namespace, Name, ClusterRole string
-	// Created, Reused and Revoked name objects ("Secret kube-system/x-token").
+	// Created, Reused and Revoked name objects ("Secret kube-system/x-token-7k2pq").
 	Created, Reused, Revoked []string
 	// Token says where the token comes from and until when it is valid.
 	Token string
