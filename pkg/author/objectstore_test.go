@@ -152,7 +152,7 @@ func TestNewRefusesBadObjectStoreFlags(t *testing.T) {
 		{name: "another provider's flag", modify: func(o *Options) { s3(o).AzureAccountName = "x" }, want: "--azure-account-name: for --object-store azure, not s3"},
 		{name: "a credential is required", modify: func(o *Options) { s3(o).S3SecretAccessKeyFile = "" }, want: "--s3-secret-access-key-file or --s3-secret-access-key-env is required with --object-store s3"},
 		{name: "file and env", modify: func(o *Options) { s3(o).S3AccessKeyIDFile = "x" }, want: "give --s3-access-key-id-file or --s3-access-key-id-env, not both"},
-		{name: "credential variable unset", modify: func(o *Options) { s3(o).S3AccessKeyIDEnv = "UNSET_S3" }, want: "--s3-access-key-id-env UNSET_S3: the variable is not set or empty"},
+		{name: "credential variable unset", modify: func(o *Options) { s3(o).S3AccessKeyIDEnv = "UNSET_S3" }, want: "the variable named by --s3-access-key-id-env is not set or is empty"},
 		{name: "credential variable empty", modify: func(o *Options) {
 			getenv := o.Getenv
 			o.Getenv = func(k string) string {
@@ -161,8 +161,8 @@ func TestNewRefusesBadObjectStoreFlags(t *testing.T) {
 				}
 				return getenv(k)
 			}
-		}, want: "--s3-access-key-id-env S3_KEY_ID: the variable is not set or empty"},
-		{name: "missing credential file", modify: func(o *Options) { s3(o).S3SecretAccessKeyFile = filepath.Join(inputs, "nope") }, want: "--s3-secret-access-key-file: " + filepath.Join(inputs, "nope")},
+		}, want: "the variable named by --s3-access-key-id-env is not set or is empty"},
+		{name: "missing credential file", modify: func(o *Options) { s3(o).S3SecretAccessKeyFile = filepath.Join(inputs, "nope") }, want: "the file given to --s3-secret-access-key-file cannot be opened: no such file or directory"},
 		{name: "credential not text", modify: func(o *Options) { s3(o).S3SecretAccessKeyFile = latin1 }, want: "--s3-secret-access-key-file or --s3-secret-access-key-env: the value is not UTF-8 text"},
 		{name: "two flags read stdin", modify: func(o *Options) { o.TokenFile, s3(o).S3SecretAccessKeyFile = "-", "-" }, want: "--token-file - and --s3-secret-access-key-file -"},
 		{name: "one encryption key source", modify: func(o *Options) { s3(o).EncryptionKeyFile, s3(o).EncryptionKeyEnv = "a", "B" }, want: "give --object-store-encryption-key-file or --object-store-encryption-key-env, not both"},

@@ -1,8 +1,10 @@
 package author
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"regexp"
 )
@@ -14,9 +16,11 @@ var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // secretSource is a secret given on the command line as a file (read in
 // place, never copied; "-" for stdin) or as the name of an environment
-// variable: --token-file/--token-env and the object store's
-// --*-file/--*-env pairs. Errors name the flag and the file or variable,
-// never the value.
+// variable: --token-file/--token-env, --reverse-token-file/-env and the
+// object store's --*-file/--*-env pairs. Errors name the flag and what is
+// wrong, never what was given: an operator who pastes the secret itself
+// in place of a file or variable name must not find it in stderr or a CI
+// log, whether or not it happens to look like a path or a variable name.
 type secretSource struct {
 	// fileFlag and envFlag are the flags' names, e.g. "--token-file".
 	fileFlag, envFlag string
@@ -45,7 +49,7 @@ func (s secretSource) read(stdin io.Reader, getenv func(string) string) ([]byte,
 		}
 		v := getenv(s.env)
 		if v == "" {
-			return nil, fmt.Errorf("%s %s: the variable is not set or empty", s.envFlag, s.env)
+			return nil, fmt.Errorf("the variable named by %s is not set or is empty", s.envFlag)
 		}
 		return []byte(v), nil
 	}
@@ -58,19 +62,38 @@ func (s secretSource) read(stdin io.Reader, getenv func(string) string) ([]byte,
 	} else {
 		f, err := os.Open(s.file)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %s", s.fileFlag, safePathError(err))
+			return nil, fmt.Errorf("%s cannot be opened: %s", s.fileDesc(), withoutPath(err))
 		}
 		defer f.Close()
 		r = f
 	}
 	b, err := io.ReadAll(io.LimitReader(r, maxTokenSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %s", s.fileFlag, s.file, safePathError(err))
+		return nil, fmt.Errorf("%s cannot be read: %s", s.fileDesc(), withoutPath(err))
 	}
 	if len(b) > maxTokenSize {
-		return nil, fmt.Errorf("%s %s: more than %d bytes; %s", s.fileFlag, s.file, maxTokenSize, s.what)
+		return nil, fmt.Errorf("%s holds more than %d bytes; %s", s.fileDesc(), maxTokenSize, s.what)
 	}
 	return b, nil
+}
+
+// fileDesc names the file flag's input without its value: "the file given
+// to --token-file", or standard input.
+func (s secretSource) fileDesc() string {
+	if s.file == "-" {
+		return "the standard input (" + s.fileFlag + " -)"
+	}
+	return "the file given to " + s.fileFlag
+}
+
+// withoutPath is the OS's reason for a file error ("no such file or
+// directory", "permission denied", "is a directory"), without the path.
+func withoutPath(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }
 
 // checkOneStdin fails when more than one source reads stdin: the second

@@ -35,6 +35,19 @@ const (
 	// managedByLabel marks the objects New creates.
 	managedByLabel = "app.kubernetes.io/managed-by"
 	managedByValue = "clusterpair-fn"
+	// tokenLabel marks the token Secrets New creates (their names are
+	// generated, see secret): tokenSecret for a
+	// kubernetes.io/service-account-token Secret, tokenBinding for the
+	// Secret TokenRequest tokens are bound to. serviceAccountAnnotation
+	// names their ServiceAccount (a name may be longer than a label value).
+	tokenLabel               = "fn.clusterpair.dev/token" //nolint:gosec // G101: a label key, not a credential.
+	tokenSecret              = "secret"
+	tokenBinding             = "binding"
+	serviceAccountAnnotation = "fn.clusterpair.dev/service-account"
+	// invalidSinceLabel is set by kube-controller-manager's
+	// legacy-serviceaccount-token-cleaner on a token Secret unused for a
+	// year: the API server rejects its token from then on.
+	invalidSinceLabel = "kubernetes.io/legacy-token-invalid-since"
 	// defaultTokenWait bounds the wait for the token controller.
 	defaultTokenWait = 2 * time.Minute
 )
@@ -78,7 +91,9 @@ func (o ServiceAccountOptions) withDefaults() (ServiceAccountOptions, error) {
 	if o.Wait == 0 {
 		o.Wait = defaultTokenWait
 	}
-	// The Secret's name adds "-token" or "-token-binding" to the name.
+	// The token Secret's name adds "-token-" or "-token-binding-" and a
+	// generated suffix to the name (earlier releases: "-token" or
+	// "-token-binding").
 	if errs := validation.IsDNS1123Subdomain(o.Name + "-token-binding"); len(errs) > 0 {
 		return o, fmt.Errorf("--service-account %q is not a valid ServiceAccount name: %s", o.Name, strings.Join(errs, "; "))
 	}
@@ -104,13 +119,33 @@ func (o ServiceAccountOptions) bindingName() string {
 	return "clusterpair-fn:" + o.Namespace + ":" + o.Name
 }
 
-// secretName is the token Secret (or, with TokenDuration, the Secret the
-// tokens are bound to, whose deletion revokes them).
-func (o ServiceAccountOptions) secretName() string {
+// tokenKind is the tokenLabel value of the Secret this run uses: a token
+// Secret, or with TokenDuration the Secret the tokens are bound to.
+func (o ServiceAccountOptions) tokenKind() string {
 	if o.TokenDuration != 0 {
-		return o.Name + "-token-binding"
+		return tokenBinding
 	}
-	return o.Name + "-token"
+	return tokenSecret
+}
+
+// secretPrefix is the generateName of the token Secret (or, with
+// TokenDuration, of the Secret the tokens are bound to, whose deletion
+// revokes them). Each Secret gets a new name: a legacy token's claims are
+// the namespace, the Secret's name and the ServiceAccount's name and UID,
+// nothing else (no iat, exp or jti), so a Secret recreated under the same
+// name gets the same claims, and with an RSA signing key (PKCS#1 v1.5,
+// deterministic) the same token, which the API server accepts again.
+func (o ServiceAccountOptions) secretPrefix() string {
+	if o.TokenDuration != 0 {
+		return o.Name + "-token-binding-"
+	}
+	return o.Name + "-token-"
+}
+
+// legacySecretNames are the fixed names earlier releases gave the token
+// Secret and the binding Secret: still found, reused and rotated away.
+func (o ServiceAccountOptions) legacySecretNames() map[string]string {
+	return map[string]string{o.Name + "-token": tokenSecret, o.Name + "-token-binding": tokenBinding}
 }
 
 func managedLabels() map[string]string { return map[string]string{managedByLabel: managedByValue} }
@@ -132,28 +167,32 @@ func (o ServiceAccountOptions) clusterRoleBinding() *rbacv1.ClusterRoleBinding {
 }
 
 // secret is the kubernetes.io/service-account-token Secret the token
-// controller fills, or with TokenDuration the empty Secret tokens are bound to.
+// controller fills, or with TokenDuration the empty Secret tokens are bound
+// to; its name is generated (secretPrefix), New finds it by its labels.
 func (o ServiceAccountOptions) secret() *corev1.Secret {
+	labels := managedLabels()
+	labels[tokenLabel] = o.tokenKind()
 	s := &corev1.Secret{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
-		ObjectMeta: metav1.ObjectMeta{Name: o.secretName(), Namespace: o.Namespace, Labels: managedLabels()},
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+		ObjectMeta: metav1.ObjectMeta{GenerateName: o.secretPrefix(), Namespace: o.Namespace, Labels: labels,
+			Annotations: map[string]string{serviceAccountAnnotation: o.Name}},
 	}
 	if o.TokenDuration != 0 {
 		s.Type = corev1.SecretTypeOpaque
 		return s
 	}
 	s.Type = corev1.SecretTypeServiceAccountToken
-	s.Annotations = map[string]string{corev1.ServiceAccountNameKey: o.Name}
+	s.Annotations[corev1.ServiceAccountNameKey] = o.Name
 	return s
 }
 
 // tokenRequest is the TokenRequest for TokenDuration, bound to the Secret
-// (its UID is filled in once the Secret exists).
+// (its name and UID are filled in once the Secret exists).
 func (o ServiceAccountOptions) tokenRequest(bound *corev1.Secret) *authenticationv1.TokenRequest {
 	seconds := int64(o.TokenDuration / time.Second)
-	ref := &authenticationv1.BoundObjectReference{Kind: "Secret", APIVersion: "v1", Name: o.secretName()}
+	ref := &authenticationv1.BoundObjectReference{Kind: "Secret", APIVersion: "v1"}
 	if bound != nil {
-		ref.UID = bound.UID
+		ref.Name, ref.UID = bound.Name, bound.UID
 	}
 	return &authenticationv1.TokenRequest{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "authentication.k8s.io/v1", Kind: "TokenRequest"},
@@ -179,6 +218,7 @@ func ServiceAccountPlan(o ServiceAccountOptions) ([]byte, error) {
 		objects = append(objects, o.tokenRequest(nil))
 	}
 	var b strings.Builder
+	b.WriteString(o.planNotes())
 	for i, obj := range objects {
 		data, err := planYAML(obj)
 		if err != nil {
@@ -190,6 +230,33 @@ func ServiceAccountPlan(o ServiceAccountOptions) ([]byte, error) {
 		b.Write(data)
 	}
 	return []byte(b.String()), nil
+}
+
+// planNotes heads the plan: how the Secret is named and found again, and
+// what a rerun and --force do with the token Secrets that exist.
+func (o ServiceAccountOptions) planNotes() string {
+	what, legacy, holds, rerun := "The token Secret", o.Name+"-token", "once it holds the new token", ""
+	if o.TokenDuration != 0 {
+		what, legacy, holds, rerun = "The Secret the TokenRequest token is bound to (boundObjectRef: its name and uid once it exists)",
+			o.Name+"-token-binding", "once the new token is issued", " and another token is bound to it"
+	}
+	text := fmt.Sprintf("The objects `new --service-account %s` creates in namespace %s of the destination "+
+		"(those that exist are reused). %s gets a generated name, %sXXXXX: new finds it again by its label %s=%s "+
+		"and its annotation %s=%s. Without --force, the newest such Secret (or %s, made by earlier releases) is reused%s. "+
+		"With --force, a new one is created and, %s, every earlier token Secret new made for the ServiceAccount "+
+		"(of either kind) is deleted, which revokes their tokens.",
+		o.Name, o.Namespace, what, o.secretPrefix(), tokenLabel, o.tokenKind(), serviceAccountAnnotation, o.Name, legacy, rerun, holds)
+	var b strings.Builder
+	line := "#"
+	for _, w := range strings.Fields(text) {
+		if len(line)+1+len(w) > 76 && line != "#" {
+			b.WriteString(line + "\n")
+			line = "#"
+		}
+		line += " " + w
+	}
+	b.WriteString(line + "\n")
+	return b.String()
 }
 
 // planYAML marshals a typed object without the status and the empty

@@ -195,6 +195,8 @@ type apiServer struct {
 	// saKeyFile signs service-account tokens (kube-controller-manager's
 	// token controller needs it too, see controllermanager_test.go).
 	saKeyFile string
+	// saKeyAlg is the signing key's algorithm.
+	saKeyAlg saKeyAlgorithm
 
 	admin *rest.Config
 	kube  kubernetes.Interface
@@ -247,11 +249,18 @@ func (s *apiServer) launchEtcd(t testing.TB, etcdBin string) string {
 // waiting for either halves the start-up time.
 func newAPIServer(t testing.TB, name, kasBin, etcdBin string) *apiServer {
 	t.Helper()
-	s := &apiServer{name: name, dir: t.TempDir()}
+	return newAPIServerSAKey(t, name, kasBin, etcdBin, saKeyECDSA)
+}
+
+// newAPIServerSAKey is newAPIServer with a service-account signing key of
+// the given algorithm (kubeadm makes an RSA one).
+func newAPIServerSAKey(t testing.TB, name, kasBin, etcdBin string, alg saKeyAlgorithm) *apiServer {
+	t.Helper()
+	s := &apiServer{name: name, dir: t.TempDir(), saKeyAlg: alg}
 	s.ca = newCA(t, name+"-ca")
 	serving := s.ca.issue(t, certSpec{cn: "kube-apiserver", server: true})
 	admin := s.ca.issue(t, certSpec{cn: "e2e-admin", orgs: []string{"system:masters"}})
-	saKey, saPub := serviceAccountKeys(t)
+	saKey, saPub := serviceAccountKeys(t, alg)
 	f := func(n string, data []byte) string { return writeFile(t, filepath.Join(s.dir, n), data) }
 
 	etcdURL := s.launchEtcd(t, etcdBin)

@@ -3,6 +3,10 @@
 package cluster
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"os"
 	"testing"
 	"time"
@@ -43,10 +47,35 @@ func (c *ca) issue(t testing.TB, s certSpec) keyPair {
 	return c.Issue(t, spec)
 }
 
+// saKeyAlgorithm is the algorithm of a server's service-account signing key.
+type saKeyAlgorithm string
+
+const (
+	// saKeyECDSA is a P-256 key (ES256 tokens, randomized signatures): the
+	// harness's default.
+	saKeyECDSA saKeyAlgorithm = "ecdsa"
+	// saKeyRSA is an RSA 2048 key in PKCS#1 PEM, what kubeadm writes to
+	// /etc/kubernetes/pki/sa.key (RS256 tokens: PKCS#1 v1.5 signatures are
+	// deterministic, so equal claims give byte-identical tokens).
+	saKeyRSA saKeyAlgorithm = "rsa"
+)
+
 // serviceAccountKeys returns a PEM private key and its PEM public key.
-func serviceAccountKeys(t testing.TB) (private, public []byte) {
+func serviceAccountKeys(t testing.TB, alg saKeyAlgorithm) (private, public []byte) {
 	t.Helper()
-	return testpki.SigningKeyPair(t)
+	if alg != saKeyRSA {
+		return testpki.SigningKeyPair(t)
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}),
+		pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 }
 
 func writeFile(t testing.TB, path string, data []byte) string {
