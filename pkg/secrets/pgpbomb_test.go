@@ -111,7 +111,15 @@ func TestPGPMessagesAreCheckedBeforeDecryption(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("SOPS_GPG_EXEC", gpg)
-	t.Setenv("GNUPGHOME", t.TempDir())
+	// A home with a secret key: gpg is tried only then.
+	home := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, "private-keys-v1.d"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, "private-keys-v1.d", "stub.key"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GNUPGHOME", home)
 	data, err := os.ReadFile(secretstest.SrcFixture("kubeconfig.yaml"))
 	if err != nil {
 		t.Fatal(err)

@@ -2,11 +2,13 @@ package secrets
 
 import (
 	"fmt"
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
 	"net"
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets/sopsfile"
 )
 
 // normalEndpoint returns scheme://host:port of an http(s) URL, lower-cased
@@ -182,10 +184,18 @@ func (g KeyGroup) remoteKeys() []RemoteKey {
 // age plugin recipient) the policy does not allow, before any key is
 // contacted. Every Encryptor calls it first, the lean one included, so that
 // nothing is handed over toward a key source that is not allowed.
+//
+// It also refuses more than sopsfile.MaxMasterKeys recipients in all: each
+// is a master key (a PGP one starts gpg), and a file with more is not read.
 func (o EncryptOptions) CheckRecipients() error {
 	var remote []RemoteKey
+	n := 0
 	for _, g := range o.Groups {
 		remote = append(remote, g.remoteKeys()...)
+		n += len(g.Age) + len(g.PGP) + len(g.AWSKMS) + len(g.GCPKMS) + len(g.AzureKeyVault) + len(g.HCVaultTransit)
+	}
+	if n > sopsfile.MaxMasterKeys {
+		return NewError("the recipients", ReasonTooLarge, "%d recipients in all; a file is written to at most %d (sops writes one master key per recipient)", n, sopsfile.MaxMasterKeys)
 	}
 	if err := o.Policy.Check("the recipients", remote); err != nil {
 		return err

@@ -26,6 +26,9 @@ var (
 	// ErrTampered: a value or the MAC does not decrypt, or the MAC does not
 	// match: the file was modified after encryption (or a key was swapped).
 	ErrTampered = errors.New("integrity check failed")
+	// ErrTooMany: the metadata lists more master keys than a file is read
+	// with (MaxMasterKeys).
+	ErrTooMany = errors.New("too many master keys")
 )
 
 // Finer kinds of ErrTampered, for messages; errors.Is matches an *Error

@@ -261,6 +261,13 @@ func (raw *rawMetadata) toMetadata() (*Metadata, error) {
 	default:
 		return nil, errorf(ErrMalformed, "sops metadata lists no keys")
 	}
+	n := 0
+	for _, g := range m.KeyGroups {
+		n += len(g.Age) + len(g.PGP) + len(g.Other)
+	}
+	if err := CheckKeyCount(n); err != nil {
+		return nil, err
+	}
 	rules := 0
 	for _, r := range []string{m.UnencryptedSuffix, m.EncryptedSuffix, m.UnencryptedRegex, m.EncryptedRegex, m.UnencryptedCommentRegex, m.EncryptedCommentRegex} {
 		if r != "" {

@@ -71,7 +71,7 @@ type Decryptor struct {
 }
 
 // NewDecryptor returns a Decryptor.
-func NewDecryptor() *Decryptor { return &Decryptor{} }
+func NewDecryptor() *Decryptor { return &Decryptor{keys: keyring{sources: NewEnvKeySources()}} }
 
 // NewTenantDecryptor returns a Decryptor that uses only a tenant's keys:
 // ageIdentities, the text of its age identity files ("" for none), and
@@ -79,11 +79,11 @@ func NewDecryptor() *Decryptor { return &Decryptor{} }
 // environment is consulted. The error (a line that is not an age
 // identity) never quotes the text.
 func NewTenantDecryptor(ageIdentities, gnupgHome string) (*Decryptor, error) {
-	d := &Decryptor{}
-	if err := d.keys.withTenant(ageIdentities, gnupgHome); err != nil {
+	sources, err := NewTenantKeySources(ageIdentities, gnupgHome)
+	if err != nil {
 		return nil, err
 	}
-	return d, nil
+	return &Decryptor{keys: keyring{sources: sources}}, nil
 }
 
 // Decrypt reads a SOPS file of the format, recovers its data key with age or

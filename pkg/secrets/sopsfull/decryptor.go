@@ -30,13 +30,15 @@ import (
 // from the file's key groups before sops is asked for the data key, so no
 // connection is ever made to them.
 //
-// WithTenantKeys confines it to one tenant's age and PGP keys instead of the
-// environment's (see secrets.TenantKeys).
+// Age and PGP keys go through a sopsfile.KeySources, with the lean build's
+// bounds (see keyService); WithTenantKeys confines them to one tenant's
+// keys instead of the environment's (see secrets.TenantKeys). One
+// Decryptor serves one run: the environment's age identities load once.
 type Decryptor struct {
 	policy secrets.KeyPolicy
-	// tenant and tenantKeys, when set, are the only age and PGP keys used.
-	tenant     *secrets.TenantKeys
-	tenantKeys *tenantKeyService
+	// tenant, when set, holds the only age and PGP keys keys uses.
+	tenant *secrets.TenantKeys
+	keys   *keyService
 }
 
 // NewDecryptor returns a decryptor that uses the environment's key
@@ -45,7 +47,8 @@ type Decryptor struct {
 // with the function's reports.
 func NewDecryptor() *Decryptor {
 	sopslogging.SetLevel(logrus.ErrorLevel)
-	return &Decryptor{}
+	keys, _ := newKeyService(nil) // the environment's cannot fail
+	return &Decryptor{keys: keys}
 }
 
 // WithKeyPolicy returns a copy of the decryptor that uses the network key
@@ -62,18 +65,16 @@ func (d *Decryptor) WithKeyPolicy(p secrets.KeyPolicy) *Decryptor {
 // The error says the keys are unusable, never what they hold.
 func (d *Decryptor) WithTenantKeys(k *secrets.TenantKeys) (*Decryptor, error) {
 	c := *d
-	c.tenant, c.tenantKeys = nil, nil
-	if k == nil {
-		return &c, nil
+	if k != nil {
+		if err := k.Validate(); err != nil {
+			return nil, err
+		}
 	}
-	if err := k.Validate(); err != nil {
-		return nil, err
-	}
-	svc, err := newTenantKeyService(k)
+	keys, err := newKeyService(k)
 	if err != nil {
 		return nil, err
 	}
-	c.tenant, c.tenantKeys = k, svc
+	c.tenant, c.keys = k, keys
 	return &c, nil
 }
 
@@ -81,13 +82,10 @@ func (d *Decryptor) WithTenantKeys(k *secrets.TenantKeys) (*Decryptor, error) {
 // environment's).
 func (d *Decryptor) TenantKeys() *secrets.TenantKeys { return d.tenant }
 
-// dataKey recovers a file's data key through sops: with the environment's
-// key sources, or the tenant's key service.
+// dataKey recovers a file's data key through sops and the decryptor's key
+// service.
 func (d *Decryptor) dataKey(m *sops.Metadata) ([]byte, error) {
-	if d.tenantKeys == nil {
-		return m.GetDataKey()
-	}
-	return m.GetDataKeyWithKeyServices([]keyservice.KeyServiceClient{d.tenantKeys}, nil)
+	return m.GetDataKeyWithKeyServices([]keyservice.KeyServiceClient{d.keys}, nil)
 }
 
 // KeyPolicy returns the decryptor's policy.
@@ -116,6 +114,14 @@ func (d *Decryptor) Decrypt(file string, data []byte, format secrets.Format) (*s
 	tree, err := storeFor(format).LoadEncryptedFile(data)
 	if err != nil {
 		return nil, loadError(file, data, format, err)
+	}
+	n := 0
+	for _, g := range tree.Metadata.KeyGroups {
+		n += len(g)
+	}
+	var tooMany *sopsfile.Error
+	if err := sopsfile.CheckKeyCount(n); errors.As(err, &tooMany) {
+		return nil, secrets.NewError(file, secrets.ReasonTooLarge, "%s", tooMany.Detail)
 	}
 	denied := filterGroups(d.policy, tree.Metadata.KeyGroups)
 	dropUnboundedPGP(tree.Metadata.KeyGroups)

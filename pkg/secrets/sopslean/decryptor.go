@@ -137,6 +137,8 @@ func leanError(file string, data []byte, format secrets.Format, tenant *secrets.
 		return secrets.NewError(file, secrets.ReasonMalformed, "has SOPS-encrypted values but no sops metadata (truncated?)")
 	case noMetadata:
 		return secrets.NewError(file, secrets.ReasonPlaintext, "is not SOPS-encrypted")
+	case errors.Is(err, sopsfile.ErrTooMany):
+		return secrets.NewError(file, secrets.ReasonTooLarge, "%s", detailOf(err))
 	case errors.Is(err, sopsfile.ErrNeedsFullSOPS):
 		return secrets.NewError(file, secrets.ReasonNeedsFull, "its keys (%s) need a key source of the full sops library", keys)
 	case errors.Is(err, sopsfile.ErrNoKey):
