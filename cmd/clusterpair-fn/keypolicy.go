@@ -30,7 +30,7 @@ const (
 
 // addKeyPolicyFlag registers --allow-key-endpoint, collecting its values.
 func addKeyPolicyFlag(f *pflag.FlagSet, dst *[]string) {
-	f.StringArrayVar(dst, allowKeyEndpointFlag, nil, `allow a network key source (repeatable; added to $`+secrets.AllowKeyEndpointsEnv+`): KIND=VALUE, e.g. hc_vault=https://vault:8200, azure_kv=https://NAME.vault.azure.net, kms=arn:aws:kms:REGION:ACCOUNT:key/*, aws_profile=NAME, gcp_kms=projects/P/locations/L/keyRings/R/cryptoKeys/*, hckms=REGION:*. Without one, only age and PGP keys are used`)
+	f.StringArrayVar(dst, allowKeyEndpointFlag, nil, `allow a network key source (repeatable; added to $`+secrets.AllowKeyEndpointsEnv+`): KIND=VALUE, e.g. hc_vault=https://vault:8200/v1/ENGINE/keys/NAME, azure_kv=https://NAME.vault.azure.net/keys/NAME (without the path: every key there), kms=arn:aws:kms:REGION:ACCOUNT:key/*, aws_profile=NAME, gcp_kms=projects/P/locations/L/keyRings/R/cryptoKeys/*, hckms=REGION:*. Without one, only age and PGP keys are used`)
 }
 
 // keySettings are the operator's choice of keys for a render: the
