@@ -30,7 +30,7 @@ const (
 
 // addKeyPolicyFlag registers --allow-key-endpoint, collecting its values.
 func addKeyPolicyFlag(f *pflag.FlagSet, dst *[]string) {
-	f.StringArrayVar(dst, allowKeyEndpointFlag, nil, `allow a network key source (repeatable; added to $`+secrets.AllowKeyEndpointsEnv+`): KIND=VALUE, e.g. hc_vault=https://vault:8200, azure_kv=https://NAME.vault.azure.net, kms=arn:aws:kms:REGION:ACCOUNT:key/*, aws_profile=NAME, gcp_kms=projects/P/locations/L/keyRings/R/cryptoKeys/*, hckms=REGION:*. Without one, only age and PGP keys are used`)
+	f.StringArrayVar(dst, allowKeyEndpointFlag, nil, `allow a network key source (repeatable; added to $`+secrets.AllowKeyEndpointsEnv+`): KIND=VALUE, e.g. hc_vault=https://vault:8200/v1/ENGINE/keys/NAME, azure_kv=https://NAME.vault.azure.net/keys/NAME (without the path: every key there), kms=arn:aws:kms:REGION:ACCOUNT:key/*, aws_profile=NAME, gcp_kms=projects/P/locations/L/keyRings/R/cryptoKeys/*, hckms=REGION:*. Without one, only age and PGP keys are used`)
 }
 
 // keySettings are the operator's choice of keys for a render: the
@@ -45,7 +45,7 @@ type keySettings struct {
 func (k *keySettings) addFlags(f *pflag.FlagSet) {
 	addKeyPolicyFlag(f, &k.allow)
 	f.StringVar(&k.tenants, tenantsFlag, "", "the operator's tenant map (a TenantMap file): each tenant decrypts with its own keys only (default $"+tenantsEnv+"; without one, every render may use every key of the environment)")
-	f.StringVar(&k.tenant, tenantFlag, "", "the tenant this run is for, with a tenant map (default $"+tenantEnv+", else $"+argoProjectEnv+", which Argo CD 3.0+ sets to the Application's project)")
+	f.StringVar(&k.tenant, tenantFlag, "", "the tenant this run is for, with a tenant map (default $"+tenantEnv+", else $"+argoProjectEnv+", which Argo CD 3.0+ sets to the Application's project; any of them that are set must agree)")
 }
 
 // renderKeys is what a run decrypts with.
@@ -98,22 +98,32 @@ func (k keySettings) resolve(getenv func(string) string, base fn.Limits) (render
 	return renderKeys{decryptor: dec, limits: t.Limits, tenant: name}, nil
 }
 
-// tenantName is the run's tenant: the flag, else $CLUSTERPAIR_FN_TENANT,
-// else Argo CD's project. Two of them that disagree are an error, and so
-// is none: a tenant map never falls back to a shared key.
+// tenantName is the run's tenant: the flag, $CLUSTERPAIR_FN_TENANT or
+// Argo CD's project. Any two of them that are set and disagree are an
+// error naming both sources (under kustomize the function's command line,
+// --tenant included, is the repository's, so the flag must not override
+// the operator's variable), and so is none: a tenant map never falls back
+// to a shared key.
 func (k keySettings) tenantName(getenv func(string) string) (string, error) {
-	explicit, source := k.tenant, "--"+tenantFlag
-	if explicit == "" {
-		explicit, source = getenv(tenantEnv), "$"+tenantEnv
+	name, from := "", ""
+	for _, s := range []struct{ source, value string }{
+		{"--" + tenantFlag, k.tenant},
+		{"$" + tenantEnv, getenv(tenantEnv)},
+		{"$" + argoProjectEnv, getenv(argoProjectEnv)},
+	} {
+		switch {
+		case s.value == "":
+		case name == "":
+			name, from = s.value, s.source
+		case s.value == name:
+		case s.source == "$"+argoProjectEnv:
+			return "", fmt.Errorf("%s names tenant %q but Argo CD renders for project %q (%s); set one of them", from, name, s.value, s.source)
+		default:
+			return "", fmt.Errorf("%s names tenant %q but %s names tenant %q; set one of them", from, name, s.source, s.value)
+		}
 	}
-	project := getenv(argoProjectEnv)
-	switch {
-	case explicit != "" && project != "" && explicit != project:
-		return "", fmt.Errorf("%s names tenant %q but Argo CD renders for project %q ($%s); set one of them", source, explicit, project, argoProjectEnv)
-	case explicit != "":
-		return explicit, nil
-	case project != "":
-		return project, nil
+	if name != "" {
+		return name, nil
 	}
 	return "", errors.New("a tenant map is set but not the tenant this run is for: set --" + tenantFlag + " or $" + tenantEnv + " (CI), or run under Argo CD 3.0 or later, which sets $" + argoProjectEnv + " to the Application's project")
 }

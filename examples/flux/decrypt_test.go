@@ -135,3 +135,100 @@ func TestRenderScriptCommitsOnlyCiphertext(t *testing.T) {
 		t.Errorf("render.sh left files behind: %v", entries)
 	}
 }
+
+// TestRenderScriptRefusesSymlinkedOutput (security review): pair/ is
+// written by whoever may change the request, and render.sh runs in CI with
+// the key. A symbolic link on the way to the output (pair/, rendered/,
+// clusterpair.yaml) made it write wherever the link points; now it refuses
+// before rendering, and nothing outside changes. A stand-in clusterpair-fn
+// prints a pair and records that it ran.
+func TestRenderScriptRefusesSymlinkedOutput(t *testing.T) {
+	cases := []struct {
+		name string
+		link func(t *testing.T, dir, outside string) // makes the link, inside dir, to outside
+	}{
+		{"rendered/ links to a directory elsewhere", func(t *testing.T, dir, outside string) {
+			replaceWithLink(t, filepath.Join(dir, "pair", "rendered"), outside)
+		}},
+		{"clusterpair.yaml links to a file elsewhere", func(t *testing.T, dir, outside string) {
+			replaceWithLink(t, filepath.Join(dir, "pair", "rendered", "clusterpair.yaml"), filepath.Join(outside, "victim"))
+		}},
+		{"clusterpair.yaml links to a directory elsewhere", func(t *testing.T, dir, outside string) {
+			replaceWithLink(t, filepath.Join(dir, "pair", "rendered", "clusterpair.yaml"), outside)
+		}},
+		{"pair/ links to a directory elsewhere", func(t *testing.T, dir, outside string) {
+			testenv.CopyDir(t, filepath.Join(dir, "pair"), filepath.Join(outside, "pair"))
+			replaceWithLink(t, filepath.Join(dir, "pair"), filepath.Join(outside, "pair"))
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "flux")
+			testenv.CopyDir(t, testenv.Path("examples", "flux"), dir)
+			if err := os.Chmod(filepath.Join(dir, "render.sh"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			outside := t.TempDir()
+			if err := os.WriteFile(filepath.Join(outside, "victim"), []byte("victim\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			c.link(t, dir, outside)
+			before := treeOf(t, outside)
+			stubs := t.TempDir()
+			marker := filepath.Join(stubs, "ran")
+			stub := "#!/bin/sh\ntouch '" + marker + "'\nprintf 'kind: ClusterPair\\n'\n"
+			if err := os.WriteFile(filepath.Join(stubs, "clusterpair-fn"), []byte(stub), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(filepath.Join(dir, "render.sh"))
+			cmd.Env = testenv.IsolatedEnv(t.TempDir(), "PATH="+stubs+":"+os.Getenv("PATH"))
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Errorf("render.sh wrote through the link:\n%s", out)
+			}
+			if !strings.Contains(string(out), "is a symbolic link: refusing to write through it") {
+				t.Errorf("render.sh does not say why:\n%s", out)
+			}
+			if after := treeOf(t, outside); after != before {
+				t.Errorf("render.sh changed what the link points to:\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+			if _, err := os.Stat(marker); err == nil {
+				t.Error("render.sh rendered before refusing")
+			}
+		})
+	}
+}
+
+// replaceWithLink replaces path (file or directory) with a symbolic link
+// to target.
+func replaceWithLink(t *testing.T, path, target string) {
+	t.Helper()
+	if err := os.RemoveAll(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// treeOf lists every file under dir with its contents.
+func treeOf(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		b.WriteString(rel + ": " + string(data) + "\n")
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}

@@ -131,6 +131,28 @@ pipeline:
       configPath: ` + RequestFile + "\n")
 }
 
+// refuseLinks is the render scripts' guard: the directory is written by
+// whoever may change the request, and a symlinked rendered/ or output file
+// would make the CI job, which holds the key, write wherever it points.
+// refuse_links PATH... fails on any PATH that is a symbolic link, and on
+// the last one if it exists and is not a regular file.
+const refuseLinks = `# Write nothing through a symbolic link: this directory is written by whoever
+# may change the request, and a symlinked ` + RenderedDir + `/ or output file would make
+# this job, which holds the key, write wherever it points.
+refuse_links() {
+  for p in "$@"; do
+    if [ -L "$p" ]; then
+      echo "render.sh: ${p#"$here/"} is a symbolic link: refusing to write through it" >&2
+      exit 1
+    fi
+  done
+  if [ -e "$p" ] && [ ! -f "$p" ]; then
+    echo "render.sh: ${p#"$here/"} is not a regular file" >&2
+    exit 1
+  fi
+}
+`
+
 func renderScript() []byte {
 	return []byte(`#!/usr/bin/env bash
 # Re-renders the encrypted ClusterPair Flux applies: run it in CI on every
@@ -139,7 +161,8 @@ func renderScript() []byte {
 # inputs keep the committed ciphertext byte for byte.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-out="$here/` + RenderedFile + `"
+` + refuseLinks + `out="$here/` + RenderedFile + `"
+refuse_links "$here/` + RenderedDir + `" "$out"
 mkdir -p "$(dirname "$out")"
 tmp=$(mktemp "$(dirname "$out")/.clusterpair.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
@@ -154,6 +177,7 @@ trap - EXIT
 // renderBothSidesScript is renderScript for a bidirectional request: each
 // side is rendered into its own directory.
 func renderBothSidesScript() []byte {
+	sides := string(v1alpha1.SideSource) + " " + string(v1alpha1.SideDestination)
 	return []byte(`#!/usr/bin/env bash
 # Re-renders the encrypted ClusterPairs Flux applies, one per cluster: run it
 # in CI on every change to this directory, with the renderer's key in
@@ -163,7 +187,10 @@ func renderBothSidesScript() []byte {
 # committed ciphertext byte for byte.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-for side in ` + string(v1alpha1.SideSource) + ` ` + string(v1alpha1.SideDestination) + `; do
+` + refuseLinks + `for side in ` + sides + `; do
+  refuse_links "$here/` + RenderedDir + `" "$here/` + RenderedDir + `/$side" "$here/` + RenderedDir + `/$side/` + RequestFile + `"
+done
+for side in ` + sides + `; do
   out="$here/` + RenderedDir + `/$side/` + RequestFile + `"
   mkdir -p "$(dirname "$out")"
   tmp=$(mktemp "$(dirname "$out")/.clusterpair.XXXXXX")

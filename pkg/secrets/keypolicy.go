@@ -47,6 +47,10 @@ type keyRule struct {
 	kind string
 	// endpoint is the normalized scheme://host:port of a URL kind.
 	endpoint string
+	// engine and name, when set, scope a URL kind's rule to some keys at
+	// endpoint: a Vault key's engine path and name, a Key Vault key's
+	// name. A rule without them allows every key at endpoint.
+	engine, name *regexp.Regexp
 	// glob matches the whole identifier of a pattern kind (for kms: the
 	// ARN), and role a kms key's role; a kms rule without a role allows
 	// only keys without one.
@@ -68,8 +72,10 @@ func globOf(pattern string) *regexp.Regexp {
 // ParseKeyPolicy reads allowlist entries. Each spec holds entries separated
 // by commas or white space; an entry is KIND=VALUE:
 //
-//	hc_vault=https://vault.example.com:8200   a Vault address
-//	azure_kv=https://team.vault.azure.net     a Key Vault URL
+//	hc_vault=https://vault.example.com:8200   every key of a Vault
+//	hc_vault=https://vault.example.com:8200/v1/transit/keys/team-a-*
+//	azure_kv=https://team.vault.azure.net     every key of a Key Vault
+//	azure_kv=https://team.vault.azure.net/keys/team-a
 //	kms=arn:aws:kms:eu-west-1:111122223333:key/*
 //	kms=arn:aws:kms:...:key/ID+arn:aws:iam::111122223333:role/sops
 //	aws_profile=dr                            an AWS profile a kms key may name
@@ -78,8 +84,18 @@ func globOf(pattern string) *regexp.Regexp {
 //	age_plugin=yubikey                        encrypting to age1yubikey1...
 //
 // A URL value is a scheme (http or https), a host and an optional port
-// (default 443 or 80), without user, path, query or fragment; a key is
-// allowed when its address has the same scheme, host and port. Other values
+// (default 443 or 80), without user, query or fragment; a key is allowed
+// when its address has the same scheme, host and port. Without a path, that
+// is every key at the address: tenants given the same such entry can read
+// each other's files, since the renderer has one Vault token or cloud
+// identity. A path scopes the entry to some keys, in the notation of the
+// sops key URIs: /v1/ENGINE/keys/NAME for hc_vault (matched against the
+// key's engine_path and key_name), /keys/NAME for azure_kv (against the
+// key's name), where "*" in ENGINE or NAME stands for any run of
+// characters. A scoped entry allows only keys whose address has no path,
+// query or user, and whose engine path, name and version have the shape
+// Vault and Key Vault give them (engineSegment, azureKeyName, azureVersion),
+// so that a "*" cannot stretch over a separator the client resolves. Other values
 // are patterns matched against the whole identifier, where "*" stands for
 // any run of characters. A kms entry ARN_PATTERN+ROLE_PATTERN (the sops
 // notation) allows keys that assume a matching role; one without "+" allows
@@ -118,18 +134,11 @@ func parseKeyRule(entry string) (keyRule, error) {
 	rule := keyRule{kind: kind}
 	switch kind {
 	case KindVault, KindAzureKV:
-		u, err := url.Parse(value)
-		if err != nil || u.Host == "" || u.Opaque != "" {
-			return keyRule{}, fmt.Errorf("%s entry: %s is not a URL scheme://host[:port]", kind, diag.RedactURL(value))
+		endpoint, engine, name, err := parseURLEntry(kind, value)
+		if err != nil {
+			return keyRule{}, err
 		}
-		if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
-			return keyRule{}, fmt.Errorf("%s entry: give only scheme://host[:port] (%s), without user, path, query or fragment", kind, diag.RedactURL(value))
-		}
-		endpoint, ok := normalEndpoint(value)
-		if !ok {
-			return keyRule{}, fmt.Errorf("%s entry: %s must use http or https", kind, diag.RedactURL(value))
-		}
-		rule.endpoint = endpoint
+		rule.endpoint, rule.engine, rule.name = endpoint, engine, name
 	case KindAWSKMS:
 		// The ARN and the role are matched each by its own pattern, so
 		// that "key/*" does not stretch over "+ROLE".
@@ -146,6 +155,117 @@ func parseKeyRule(entry string) (keyRule, error) {
 	return rule, nil
 }
 
+// The shapes of an entry's and a key's Vault and Key Vault paths. A Vault
+// engine path is segments of engineSegment (a Vault Enterprise namespace
+// is part of it) and a transit key name is one (Vault's own name syntax
+// is stricter); a Key Vault key name is 1-127 letters, digits and dashes,
+// its version letters and digits. "." and ".." are never a segment: the
+// Vault client joins the path with path.Join, which would resolve them.
+var (
+	engineSegment = regexp.MustCompile(`^[A-Za-z0-9_.@-]+$`)
+	azureKeyName  = regexp.MustCompile(`^[A-Za-z0-9-]{1,127}$`)
+	azureVersion  = regexp.MustCompile(`^[A-Za-z0-9]*$`)
+	// In an entry, "*" may stand in any segment.
+	entrySegment   = regexp.MustCompile(`^[A-Za-z0-9_.@*-]+$`)
+	entryAzureName = regexp.MustCompile(`^[A-Za-z0-9*-]{1,127}$`)
+	vaultEntryPath = regexp.MustCompile(`^/v1/(.+)/keys/([^/]+)$`)
+	azureEntryPath = regexp.MustCompile(`^/keys/([^/]+)$`)
+)
+
+// segments reports whether p is one or more "/"-separated segments, each
+// matching seg and none "." or "..".
+func segments(p string, seg *regexp.Regexp) bool {
+	for _, s := range strings.Split(p, "/") {
+		if s == "." || s == ".." || !seg.MatchString(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// oneSegment reports whether name is a single engineSegment, not "." or "..".
+func oneSegment(name string) bool {
+	return !strings.Contains(name, "/") && segments(name, engineSegment)
+}
+
+// parseURLEntry reads an hc_vault or azure_kv entry's value: the
+// normalized scheme://host:port, and for a scoped entry the patterns of
+// the engine path (hc_vault) and of the key name.
+func parseURLEntry(kind, value string) (endpoint string, engine, name *regexp.Regexp, err error) {
+	shape := "scheme://host[:port] or scheme://host[:port]/v1/ENGINE/keys/NAME"
+	if kind == KindAzureKV {
+		shape = "scheme://host[:port] or scheme://host[:port]/keys/NAME"
+	}
+	u, perr := url.Parse(value)
+	if perr != nil || u.Host == "" || u.Opaque != "" {
+		return "", nil, nil, fmt.Errorf("%s entry: %s is not a URL %s", kind, diag.RedactURL(value), shape)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery || strings.ContainsAny(value, "?#") {
+		return "", nil, nil, fmt.Errorf("%s entry: give only %s (%s), without user, path, query or fragment beyond those", kind, shape, diag.RedactURL(value))
+	}
+	bare := *u
+	bare.Path, bare.RawPath = "", ""
+	endpoint, ok := normalEndpoint(bare.String())
+	if !ok {
+		return "", nil, nil, fmt.Errorf("%s entry: %s must use http or https", kind, diag.RedactURL(value))
+	}
+	if u.Path == "" || u.Path == "/" {
+		return endpoint, nil, nil, nil
+	}
+	// The path is compared as the clients read it: escapes (which sops
+	// and the Vault client decode differently) are refused.
+	badPath := fmt.Errorf("%s entry: the path of %s is not %s, or holds characters other than letters, digits and . _ - @ *", kind, diag.RedactURL(value), strings.TrimPrefix(shape, "scheme://host[:port] or scheme://host[:port]"))
+	if strings.Contains(value, "%") {
+		return "", nil, nil, badPath
+	}
+	switch kind {
+	case KindVault:
+		m := vaultEntryPath.FindStringSubmatch(u.Path)
+		if m == nil || !segments(m[1], entrySegment) || !segments(m[2], entrySegment) {
+			return "", nil, nil, badPath
+		}
+		return endpoint, globOf(m[1]), globOf(m[2]), nil
+	default:
+		m := azureEntryPath.FindStringSubmatch(u.Path)
+		if m == nil || !entryAzureName.MatchString(m[1]) {
+			return "", nil, nil, badPath
+		}
+		return endpoint, nil, globOf(m[1]), nil
+	}
+}
+
+// scopeAllows reports whether a URL kind's rule, whose endpoint matches
+// k's, allows k: always for a rule without a path; for a scoped one only
+// when k's address is scheme://host[:port] alone (the Vault and Key Vault
+// clients put an address's path before the key's) and its engine path,
+// name and version have their shapes and match.
+func (r keyRule) scopeAllows(k RemoteKey) bool {
+	if r.name == nil {
+		return true
+	}
+	if !bareAddress(k.Endpoint) {
+		return false
+	}
+	switch k.Kind {
+	case KindVault:
+		return r.engine != nil && k.Version == "" &&
+			segments(k.EnginePath, engineSegment) && r.engine.MatchString(k.EnginePath) &&
+			oneSegment(k.ID) && r.name.MatchString(k.ID)
+	case KindAzureKV:
+		return r.engine == nil && k.EnginePath == "" &&
+			azureKeyName.MatchString(k.ID) && azureVersion.MatchString(k.Version) && r.name.MatchString(k.ID)
+	}
+	return false
+}
+
+// bareAddress reports whether raw is an absolute URL with nothing but a
+// scheme, a host, a port and at most a "/" path.
+func bareAddress(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && raw == strings.TrimSpace(raw) && u.Host != "" && u.Opaque == "" && u.User == nil &&
+		(u.Path == "" || u.Path == "/") && u.RawPath == "" && u.RawQuery == "" && u.Fragment == "" && !u.ForceQuery
+}
+
 // Allows reports whether the policy allows the key.
 func (p KeyPolicy) Allows(k RemoteKey) bool {
 	if k.Kind == KindAWSKMS && k.Profile != "" && !p.matches(KindAWSProfile, k.Profile) {
@@ -158,7 +278,7 @@ func (p KeyPolicy) Allows(k RemoteKey) bool {
 			return false
 		}
 		for _, r := range p.rules {
-			if r.kind == k.Kind && r.endpoint == endpoint {
+			if r.kind == k.Kind && r.endpoint == endpoint && r.scopeAllows(k) {
 				return true
 			}
 		}

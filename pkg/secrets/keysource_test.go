@@ -60,6 +60,57 @@ func TestVaultNotAllowedMakesNoConnection(t *testing.T) {
 	}
 }
 
+// TestScopedVaultEntryAllowsItsKeysOnly: an hc_vault entry scoped to
+// ENGINE/keys/NAME allows a file's Vault key only when its engine_path and
+// key_name (as each build reads the metadata) match: another key of the
+// same Vault is refused like another Vault (no connection, no hand-over)
+// and the refusal suggests the entry for that key alone; a matching key is
+// used (the full build contacts the Vault, whose answer for the fixture's
+// fake data key then fails) or handed over (lean).
+func TestScopedVaultEntryAllowsItsKeysOnly(t *testing.T) {
+	testenv.UseDemoKey(t)
+	t.Setenv("VAULT_TOKEN", testvault.Token)
+	srv := testvault.Start(t)
+	data := vaultFixture(t, srv) // engine_path transit, key_name k
+	for _, entry := range []string{"/v1/transit/keys/other", "/v1/transit/keys/k-*", "/v1/other/keys/k", "/v1/*/transit/keys/k"} {
+		t.Run("refused by "+entry, func(t *testing.T) {
+			policy, err := secrets.ParseKeyPolicy("hc_vault=" + srv.URL + entry)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = testsops.NewDecryptorWithPolicy(policy).Decrypt("team-a/kubeconfig.yaml", data, secrets.FormatYAML)
+			e := errorWithReason(t, err, secrets.ReasonKeyNotAllowed)
+			secretstest.AssertContains(t, e.Error(), "hc_vault "+srv.URL+" key k", "hc_vault="+srv.URL+"/v1/transit/keys/k ", "nothing was contacted")
+			if errors.Is(err, secrets.ErrNeedsFullSOPS) {
+				t.Error("a key that is not allowed must not be handed over to the full build")
+			}
+			if n := srv.Connections(); n != 0 {
+				t.Fatalf("the Vault listener accepted %d connections", n)
+			}
+		})
+	}
+	for _, entry := range []string{"/v1/transit/keys/k", "/v1/trans*/keys/*"} {
+		t.Run("allowed by "+entry, func(t *testing.T) {
+			policy, err := secrets.ParseKeyPolicy("hc_vault=" + srv.URL + entry)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := srv.Connections()
+			_, err = testsops.NewDecryptorWithPolicy(policy).Decrypt("team-a/kubeconfig.yaml", data, secrets.FormatYAML)
+			switch {
+			case err == nil:
+				t.Fatal("the fixture's Vault data key is not a real one, yet the file decrypted")
+			case secrets.ReasonOf(err) == secrets.ReasonKeyNotAllowed:
+				t.Fatalf("refused: %v", err)
+			case testsops.Lean && !errors.Is(err, secrets.ErrNeedsFullSOPS):
+				t.Fatalf("the lean build did not hand over: %v", err)
+			case !testsops.Lean && srv.Connections() == before:
+				t.Fatalf("the full build did not contact the allowed Vault: %v", err)
+			}
+		})
+	}
+}
+
 // TestAgeKeyStillDecryptsBesideANotAllowedVault: a file with an age key
 // and a Vault key decrypts with the age key, and Vault is not contacted.
 func TestAgeKeyStillDecryptsBesideANotAllowedVault(t *testing.T) {

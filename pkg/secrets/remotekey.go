@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path"
 	"regexp"
 	"strings"
 
@@ -45,8 +46,12 @@ type RemoteKey struct {
 	// Endpoint is the address contacted, for KindVault and KindAzureKV.
 	Endpoint string
 	// ID is the key's identifier for the pattern kinds: the ARN, the
-	// resource ID, REGION:KEY-ID.
+	// resource ID, REGION:KEY-ID; for KindVault and KindAzureKV, the key's
+	// name (key_name, name).
 	ID string
+	// EnginePath is a Vault key's transit engine path (engine_path), and
+	// Version a Key Vault key's version, as sops reads them.
+	EnginePath, Version string
 	// Role and Profile are the role a kms key assumes and the AWS profile
 	// it names, if any.
 	Role, Profile string
@@ -137,14 +142,26 @@ func NotAllowedError(file string, denied []RemoteKey) *Error {
 	return NewError(file, ReasonKeyNotAllowed, "%s", detail)
 }
 
-// allowHint is the allowlist entry that would allow k.
+// allowHint is the allowlist entry that would allow k: for a Vault or Key
+// Vault key of the usual shape, the entry for that key alone (an entry for
+// the whole address would let every tenant given it use every key there).
 func (k RemoteKey) allowHint() string {
 	switch k.Kind {
 	case KindVault, KindAzureKV:
-		if e, ok := normalEndpoint(k.Endpoint); ok {
+		e, ok := normalEndpoint(k.Endpoint)
+		if !ok {
+			return ""
+		}
+		scoped := keyRule{kind: k.Kind, name: globOf(k.ID)}
+		path := "/keys/" + k.ID
+		if k.Kind == KindVault {
+			scoped.engine = globOf(k.EnginePath)
+			path = "/v1/" + k.EnginePath + path
+		}
+		if !scoped.scopeAllows(k) {
 			return k.Kind + "=" + e
 		}
-		return ""
+		return k.Kind + "=" + e + path
 	}
 	id, ok := k.id()
 	switch {
@@ -172,12 +189,55 @@ func (g KeyGroup) remoteKeys() []RemoteKey {
 		out = append(out, RemoteKey{Kind: KindGCPKMS, ID: id})
 	}
 	for _, u := range g.AzureKeyVault {
-		out = append(out, RemoteKey{Kind: KindAzureKV, Endpoint: u})
+		out = append(out, azureKeyOfURL(u))
 	}
 	for _, u := range g.HCVaultTransit {
-		out = append(out, RemoteKey{Kind: KindVault, Endpoint: u})
+		out = append(out, vaultKeyOfURI(u))
 	}
 	return out
+}
+
+// azureKeyURL is how sops (azkv.NewMasterKeyFromURL) reads a Key Vault key
+// URL: vault URL, key name, optional version.
+var azureKeyURL = regexp.MustCompile("^(https://[^/]+)/keys/([^/]+)(/[^/]*)?$")
+
+// azureKeyOfURL describes a Key Vault key URL as sops parses it. One sops
+// does not parse, or with a query, fragment or user (which sops would take
+// into the name, and which may hold a credential), keeps the URL as its
+// address, which a scoped entry never allows.
+func azureKeyOfURL(raw string) RemoteKey {
+	m := azureKeyURL.FindStringSubmatch(strings.TrimSpace(raw))
+	if m == nil || strings.ContainsAny(raw, "?#@") {
+		return RemoteKey{Kind: KindAzureKV, Endpoint: raw}
+	}
+	return RemoteKey{Kind: KindAzureKV, Endpoint: m[1], ID: m[2], Version: strings.TrimPrefix(m[3], "/")}
+}
+
+// The paths sops (hcvault.NewMasterKeyFromURI) refuses in a Vault key URI.
+var (
+	vaultPrefixedPath = regexp.MustCompile(`/[^/]+/v[\d]+/[^/]+/[^/]+/[^/]+`)
+	vaultKeyPath      = regexp.MustCompile(`/v[\d]+/[^/]+/[^/]+/[^/]+`)
+)
+
+// vaultKeyOfURI describes a Vault transit key URI as sops parses it: the
+// address is the URI without its path, the key name its last segment, the
+// engine path the segments between the first and the second-to-last. A
+// URI sops does not parse, or with a query, fragment or user (which may
+// hold a credential), keeps the URI as its address, which a scoped entry
+// never allows.
+func vaultKeyOfURI(raw string) RemoteKey {
+	unparsed := RemoteKey{Kind: KindVault, Endpoint: raw}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(raw, "?#") {
+		return unparsed
+	}
+	full := u.RequestURI()
+	if vaultPrefixedPath.MatchString(full) || !vaultKeyPath.MatchString(full) {
+		return unparsed
+	}
+	dirs := strings.Split(strings.Trim(full, "/"), "/")
+	u.Path = ""
+	return RemoteKey{Kind: KindVault, Endpoint: u.String(), EnginePath: path.Join(dirs[1 : len(dirs)-2]...), ID: dirs[len(dirs)-1]}
 }
 
 // CheckRecipients refuses encryption options with a network key (or an

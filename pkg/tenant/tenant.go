@@ -45,7 +45,7 @@ const maxFileSize = 1 << 20
 //	  - name: team-a                 # an Argo CD project, or a CI job's tenant
 //	    ageKeyFile: team-a.agekey    # relative to this file's directory
 //	    gnupgHome: /keys/team-a/gnupg
-//	    allowKeyEndpoints: ["hc_vault=https://vault.a.example:8200"]
+//	    allowKeyEndpoints: ["hc_vault=https://vault.example:8200/v1/transit/keys/team-a-*"]
 //	    limits: {maxRequests: 50, maxReadBytes: 16777216}
 type Map struct {
 	APIVersion string  `json:"apiVersion"`

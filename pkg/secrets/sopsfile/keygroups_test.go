@@ -255,6 +255,38 @@ func TestOtherKeySources(t *testing.T) {
 	}
 }
 
+// TestRemoteKeysCarryWhatTheClientsUse: a Vault key's address, engine path
+// and name, and a Key Vault key's URL, name and version, are read from the
+// metadata as sops reads them (the allowlist's scoped entries match them).
+func TestRemoteKeysCarryWhatTheClientsUse(t *testing.T) {
+	var doc map[string]any
+	if err := json.Unmarshal(readFixture(t, "testdata", "secrets", "token.enc"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	meta := doc["sops"].(map[string]any)
+	meta["azure_kv"] = []any{map[string]any{"vault_url": "https://v.vault.azure.net", "name": "team-a", "version": "0123", "created_at": "2024-01-01T00:00:00Z", "enc": "abc"}}
+	meta["hc_vault"] = []any{map[string]any{"vault_address": "https://vault:8200", "engine_path": "ns/transit", "key_name": "team-b", "created_at": "2024-01-01T00:00:00Z", "enc": "vault:v1:abc"}}
+	data, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := sopsfile.ReadMetadata(data, sopsfile.Binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []sopsfile.RemoteKey
+	for _, g := range md.KeyGroups {
+		got = append(got, g.Remote...)
+	}
+	want := []sopsfile.RemoteKey{
+		{Kind: "azure_kv", Endpoint: "https://v.vault.azure.net", ID: "team-a", Version: "0123"},
+		{Kind: "hc_vault", Endpoint: "https://vault:8200", ID: "team-b", EnginePath: "ns/transit"},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Remote = %+v, want %+v", got, want)
+	}
+}
+
 // TestKMSOnlyYAML is the YAML form: an age-encrypted kubeconfig whose
 // metadata now lists a KMS key only.
 func TestKMSOnlyYAML(t *testing.T) {

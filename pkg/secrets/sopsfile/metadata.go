@@ -65,6 +65,9 @@ type RemoteKey struct {
 	// ID is the ARN, the GCP resource ID or
 	// the HuaweiCloud key_id; for azure_kv and hc_vault, the key's name.
 	ID string
+	// EnginePath is an hc_vault key's engine_path, Version an azure_kv
+	// key's version.
+	EnginePath, Version string
 	// Role and Profile are a kms key's role and aws_profile.
 	Role, Profile string
 }
@@ -332,14 +335,14 @@ func (g *rawKeyGroup) toGroup() (KeyGroup, error) {
 			return out, err
 		}
 		out.Other = append(out.Other, fmt.Sprintf("azure_kv %s/keys/%s/%s", diag.RedactURL(k.VaultURL), k.Name, k.Version))
-		out.Remote = append(out.Remote, RemoteKey{Kind: "azure_kv", Endpoint: k.VaultURL, ID: k.Name})
+		out.Remote = append(out.Remote, RemoteKey{Kind: "azure_kv", Endpoint: k.VaultURL, ID: k.Name, Version: k.Version})
 	}
 	for _, k := range g.Vault {
 		if err := created("hc_vault", k.CreatedAt); err != nil {
 			return out, err
 		}
 		out.Other = append(out.Other, fmt.Sprintf("hc_vault %s/v1/%s/keys/%s", diag.RedactURL(k.VaultAddress), k.EnginePath, k.KeyName))
-		out.Remote = append(out.Remote, RemoteKey{Kind: "hc_vault", Endpoint: k.VaultAddress, ID: k.KeyName})
+		out.Remote = append(out.Remote, RemoteKey{Kind: "hc_vault", Endpoint: k.VaultAddress, ID: k.KeyName, EnginePath: k.EnginePath})
 	}
 	for _, k := range g.PGP {
 		t, err := time.Parse(time.RFC3339, k.CreatedAt)

@@ -28,9 +28,9 @@ func remoteKeyOf(k keys.MasterKey, encrypting bool) (key secrets.RemoteKey, loca
 	case *pgp.MasterKey:
 		return secrets.RemoteKey{}, true
 	case *hcvault.MasterKey:
-		return secrets.RemoteKey{Kind: secrets.KindVault, Endpoint: mk.VaultAddress, ID: mk.KeyName}, false
+		return secrets.RemoteKey{Kind: secrets.KindVault, Endpoint: mk.VaultAddress, EnginePath: mk.EnginePath, ID: mk.KeyName}, false
 	case *azkv.MasterKey:
-		return secrets.RemoteKey{Kind: secrets.KindAzureKV, Endpoint: mk.VaultURL, ID: mk.Name}, false
+		return secrets.RemoteKey{Kind: secrets.KindAzureKV, Endpoint: mk.VaultURL, ID: mk.Name, Version: mk.Version}, false
 	case *kms.MasterKey:
 		return secrets.RemoteKey{Kind: secrets.KindAWSKMS, ID: mk.Arn, Role: mk.Role, Profile: mk.AwsProfile}, false
 	case *gcpkms.MasterKey:

@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"filippo.io/age/plugin"
+	"github.com/getsops/sops/v3/azkv"
+	"github.com/getsops/sops/v3/hcvault"
+	"github.com/getsops/sops/v3/keys"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/secretstest"
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
@@ -99,5 +102,37 @@ func TestAllowedAgePluginRuns(t *testing.T) {
 	}
 	if _, err := os.Stat(marker); err != nil {
 		t.Errorf("the allowed age plugin did not run: %v", err)
+	}
+}
+
+// TestRemoteKeyOfReadsWhatTheClientsUse: the full build describes a Vault
+// key by its address, engine path and name and a Key Vault key by its URL,
+// name and version, so that scoped allowlist entries match the keys sops
+// will contact, and only those.
+func TestRemoteKeyOfReadsWhatTheClientsUse(t *testing.T) {
+	p, err := secrets.ParseKeyPolicy("hc_vault=https://vault:8200/v1/ns/transit/keys/team-a, azure_kv=https://v.vault.azure.net/keys/team-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		key  keys.MasterKey
+		want secrets.RemoteKey
+		ok   bool
+	}{
+		{hcvault.NewMasterKey("https://vault:8200", "ns/transit", "team-a"), secrets.RemoteKey{Kind: secrets.KindVault, Endpoint: "https://vault:8200", EnginePath: "ns/transit", ID: "team-a"}, true},
+		{hcvault.NewMasterKey("https://vault:8200", "ns/transit", "team-b"), secrets.RemoteKey{Kind: secrets.KindVault, Endpoint: "https://vault:8200", EnginePath: "ns/transit", ID: "team-b"}, false},
+		{hcvault.NewMasterKey("https://vault:8200", "transit", "team-a"), secrets.RemoteKey{Kind: secrets.KindVault, Endpoint: "https://vault:8200", EnginePath: "transit", ID: "team-a"}, false},
+		{azkv.NewMasterKey("https://v.vault.azure.net", "team-a", "0123"), secrets.RemoteKey{Kind: secrets.KindAzureKV, Endpoint: "https://v.vault.azure.net", ID: "team-a", Version: "0123"}, true},
+		{azkv.NewMasterKey("https://v.vault.azure.net", "team-a", "../team-b"), secrets.RemoteKey{Kind: secrets.KindAzureKV, Endpoint: "https://v.vault.azure.net", ID: "team-a", Version: "../team-b"}, false},
+		{azkv.NewMasterKey("https://v.vault.azure.net", "team-b", ""), secrets.RemoteKey{Kind: secrets.KindAzureKV, Endpoint: "https://v.vault.azure.net", ID: "team-b"}, false},
+	}
+	for _, c := range cases {
+		got, local := remoteKeyOf(c.key, false)
+		if local || got != c.want {
+			t.Errorf("remoteKeyOf(%s) = %+v (local %v), want %+v", c.key.ToString(), got, local, c.want)
+		}
+		if p.Allows(got) != c.ok {
+			t.Errorf("Allows(%+v) = %v, want %v", got, !c.ok, c.ok)
+		}
 	}
 }

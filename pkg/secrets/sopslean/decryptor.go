@@ -110,7 +110,7 @@ func (d *Decryptor) deniedAll(data []byte, format secrets.Format) []secrets.Remo
 	var remote []secrets.RemoteKey
 	for _, g := range md.KeyGroups {
 		for _, k := range g.Remote {
-			rk := secrets.RemoteKey{Kind: k.Kind, Endpoint: k.Endpoint, ID: k.ID, Role: k.Role, Profile: k.Profile}
+			rk := secrets.RemoteKey{Kind: k.Kind, Endpoint: k.Endpoint, ID: k.ID, EnginePath: k.EnginePath, Version: k.Version, Role: k.Role, Profile: k.Profile}
 			if d.policy.Allows(rk) {
 				return nil
 			}
