@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/tenant"
 )
@@ -51,7 +50,7 @@ func (k *keySettings) addFlags(f *pflag.FlagSet) {
 // renderKeys is what a run decrypts with.
 type renderKeys struct {
 	decryptor secrets.Decryptor
-	limits    fn.Limits
+	limits    secrets.Limits
 	// tenant is the run's tenant ("" without a tenant map).
 	tenant string
 }
@@ -60,7 +59,7 @@ type renderKeys struct {
 // one (the allowlist flag and variable are refused then: each tenant has
 // its own), else from the environment. base are the operator's limits,
 // which a tenant's own override.
-func (k keySettings) resolve(getenv func(string) string, base fn.Limits) (renderKeys, error) {
+func (k keySettings) resolve(getenv func(string) string, base secrets.Limits) (renderKeys, error) {
 	mapFile := k.tenants
 	if mapFile == "" {
 		mapFile = getenv(tenantsEnv)

@@ -88,7 +88,7 @@ plugin): "source" for the source cluster, "destination" for the other.`,
 			if err != nil {
 				return err
 			}
-			input, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), fn.MaxInputSize+1))
+			input, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), secrets.MaxInputSize+1))
 			if err != nil {
 				return fmt.Errorf("reading the ResourceList from stdin: %w", err)
 			}

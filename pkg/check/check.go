@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/transform"
 )
@@ -49,7 +48,7 @@ type Options struct {
 	// Limits bound the whole check as they bound one run of the function:
 	// the requests found, and the bytes read from referenced files by all
 	// of them together (zero fields take fn's defaults).
-	Limits fn.Limits
+	Limits secrets.Limits
 }
 
 // Report is the outcome of Run.

@@ -14,7 +14,7 @@ import (
 
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
 // maxFileSize bounds the files searched for requests (a request is small;
@@ -124,8 +124,8 @@ func findInFile(p string) ([]Request, error) {
 	if !bytes.Contains(data, []byte(v1alpha1.Kind)) {
 		return nil, nil
 	}
-	if n := fn.YAMLSeparators(data); n > fn.MaxInputSeparators {
-		return []Request{{Path: p, Problem: fmt.Sprintf("the file has %d YAML separators (about as many nodes); the limit is %d, which bounds the memory its parse takes", n, fn.MaxInputSeparators)}}, nil
+	if n := secrets.YAMLSeparators(data); n > secrets.MaxInputSeparators {
+		return []Request{{Path: p, Problem: fmt.Sprintf("the file has %d YAML separators (about as many nodes); the limit is %d, which bounds the memory its parse takes", n, secrets.MaxInputSeparators)}}, nil
 	}
 	var out []Request
 	dec := yaml.NewDecoder(bytes.NewReader(data))

@@ -180,7 +180,7 @@ func TestRenderIdentifiesRequests(t *testing.T) {
 		t.Fatalf("requests = %d, want %d", len(run.Requests), len(want))
 	}
 	for i := range want {
-		if got := run.Requests[i].Request(); got != want[i] {
+		if got := run.Requests[i].ID(); got != want[i] {
 			t.Errorf("request %d = %+v, want %+v", i, got, want[i])
 		}
 	}

@@ -23,7 +23,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
@@ -76,7 +75,7 @@ type Entry struct {
 	Limits Limits `json:"limits,omitempty"`
 }
 
-// Limits bound the work of one run of a tenant (see fn.Limits).
+// Limits bound the work of one run of a tenant (see secrets.Limits).
 type Limits struct {
 	MaxRequests  int   `json:"maxRequests,omitempty"`
 	MaxReadBytes int64 `json:"maxReadBytes,omitempty"`
@@ -88,9 +87,9 @@ type Tenant struct {
 	Keys *secrets.TenantKeys
 	// Policy allows the tenant's network key services.
 	Policy secrets.KeyPolicy
-	// Limits are the tenant's own limits over base (fn.Limits zero fields
+	// Limits are the tenant's own limits over base (secrets.Limits zero fields
 	// take the defaults).
-	Limits fn.Limits
+	Limits secrets.Limits
 }
 
 // Load reads, defaults and validates the tenant map at path.
@@ -170,7 +169,7 @@ func (m *Map) Names() []string {
 // Tenant returns what a run for the named tenant uses, reading its key
 // file; base are the renderer's own limits, which the tenant's override.
 // An unknown tenant is an error: no other tenant's keys stand in.
-func (m *Map) Tenant(name string, base fn.Limits) (*Tenant, error) {
+func (m *Map) Tenant(name string, base secrets.Limits) (*Tenant, error) {
 	var entry *Entry
 	for i := range m.Tenants {
 		if m.Tenants[i].Name == name {

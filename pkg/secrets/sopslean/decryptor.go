@@ -92,11 +92,7 @@ func (d *Decryptor) Decrypt(file string, data []byte, format secrets.Format) (*s
 
 // Parse implements secrets.Decryptor.
 func (d *Decryptor) Parse(file string, data []byte, format secrets.Format) (*secrets.Document, error) {
-	doc, err := sopsfile.Parse(data, sopsfile.Format(format))
-	if err != nil {
-		return nil, secrets.NewError(file, secrets.ReasonMalformed, "is not a valid %s document%s", format, leanLine(err))
-	}
-	return secrets.NewDocument(format, doc.Branches, doc.Plaintext), nil
+	return secrets.ParsePlaintext(file, data, format)
 }
 
 // deniedAll returns the file's network keys when the policy allows none of
