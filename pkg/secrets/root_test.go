@@ -463,4 +463,3 @@ func TestOpenRootMissingDirectory(t *testing.T) {
 		t.Errorf("OpenRoot error %v does not wrap fs.ErrNotExist", err)
 	}
 }
-
