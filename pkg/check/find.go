@@ -29,8 +29,6 @@ type Request struct {
 	Index int
 	// Namespace and Name are the request's, as written.
 	Namespace, Name string
-	// Bidirectional is true when the request has spec.reverse.
-	Bidirectional bool
 	// Problem is set when the file mentions ClusterPairRequest but is not
 	// valid YAML; the request could then not be rendered at all.
 	Problem string
@@ -151,11 +149,6 @@ func findInFile(p string) ([]Request, error) {
 		r := Request{Path: p, Index: i, doc: doc}
 		if meta := child(m, "metadata"); meta != nil {
 			r.Name, r.Namespace = scalarValue(meta, "name"), scalarValue(meta, "namespace")
-		}
-		if spec := child(m, "spec"); spec != nil {
-			if rev := child(spec, "reverse"); rev != nil && rev.Tag != "!!null" {
-				r.Bidirectional = true
-			}
 		}
 		out = append(out, r)
 	}

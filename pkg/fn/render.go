@@ -82,6 +82,8 @@ func (r *Rendering) Failed() bool {
 
 // Outcome is what rendering one side of one request gave.
 type Outcome struct {
+	// Side is the side asked for ("": the only one of a one-way request).
+	Side v1alpha1.Side
 	// Findings are the request's errors and warnings, in order, its
 	// decoding's first; a finding about a referenced file names it in File.
 	Findings diag.Findings
@@ -138,6 +140,41 @@ func (p *Processor) RenderFiles(files []FileRequest) (*Rendering, error) {
 		return &Rendering{Findings: diag.Findings{*tooManyRequests(len(requests), limits)}}, nil
 	}
 	return p.renderAll(requests)
+}
+
+// RenderEach renders one request as kustomize hands a generator's config
+// to the function (placed by its annotations inside Root), decoded once,
+// for each side that sides gives for it (check renders both sides of a
+// bidirectional request so). The Request is returned for its Loaded. The
+// error is not about the request: the root cannot be opened.
+func (p *Processor) RenderEach(obj *sdk.KubeObject, sides func(*v1alpha1.ClusterPairRequest) []v1alpha1.Side) (*Request, []Outcome, error) {
+	root, err := secrets.OpenRoot(p.Root)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening the render root: %w", err)
+	}
+	defer root.Close()
+	req := &Request{object: obj, item: true, index: obj.IndexAnnotation()}
+	if f := refuseOtherVersions(sdk.KubeObjects{obj}); f != nil {
+		req.misplaced = f
+	} else {
+		locate(root, req)
+	}
+	req.decode()
+	dirs := newDirectories(root, p.Decryptor, p.Budget, []*Request{req})
+	defer dirs.done(req.dir)
+	var outs []Outcome
+	for _, side := range sides(req.Loaded) {
+		res, err := dirs.resolver(req.dir)
+		switch {
+		case req.misplaced != nil:
+			outs = append(outs, Outcome{Side: side, Findings: diag.Findings{*req.misplaced}})
+		case err != nil:
+			outs = append(outs, Outcome{Side: side, Findings: diag.Findings{{Severity: diag.Error, Message: err.Error()}}})
+		default:
+			outs = append(outs, p.RenderRequest(req, side, res))
+		}
+	}
+	return req, outs, nil
 }
 
 // renderAll locates the requests inside the root and, when none is
@@ -220,9 +257,10 @@ func parallel(n int, do func(i int)) {
 func (p *Processor) RenderRequest(req *Request, side v1alpha1.Side, res *secrets.Resolver) (out Outcome) {
 	defer func() {
 		if v := recover(); v != nil {
-			out = Outcome{Findings: diag.Findings{{Severity: diag.Error, Message: "internal error while rendering this request (a bug in clusterpair-fn; the details are withheld because they could contain secrets)"}}}
+			out = Outcome{Side: side, Findings: diag.Findings{{Severity: diag.Error, Message: "internal error while rendering this request (a bug in clusterpair-fn; the details are withheld because they could contain secrets)"}}}
 		}
 	}()
+	out.Side = side
 	out.Findings = append(out.Findings, req.decoded...)
 	cpr := req.Loaded
 	if cpr == nil || out.Findings.HasErrors() {
