@@ -15,9 +15,6 @@ import (
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
-// maxTokenSize bounds a token read from a file or stdin.
-const maxTokenSize = 64 << 10
-
 // Options are the inputs of New; the flags of `clusterpair-fn new`.
 type Options struct {
 	// Name and Namespace of the ClusterPair (and of the request).

@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"regexp"
+
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
 // envName is a portable environment variable name. A --X-env value that is
@@ -63,12 +65,12 @@ func (s secretSource) read(stdin io.Reader, getenv func(string) string) ([]byte,
 		defer f.Close()
 		r = f
 	}
-	b, err := io.ReadAll(io.LimitReader(r, maxTokenSize+1))
+	b, tooLarge, err := secrets.ReadAtMost(r, secrets.MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %s", s.fileFlag, s.file, safePathError(err))
 	}
-	if len(b) > maxTokenSize {
-		return nil, fmt.Errorf("%s %s: more than %d bytes; %s", s.fileFlag, s.file, maxTokenSize, s.what)
+	if tooLarge {
+		return nil, fmt.Errorf("%s %s: more than %d bytes; %s", s.fileFlag, s.file, secrets.MaxFileSize, s.what)
 	}
 	return b, nil
 }

@@ -17,10 +17,6 @@ import (
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
-// maxFileSize bounds the files searched for requests (a request is small;
-// a large YAML file is data, not a request).
-const maxFileSize = 1 << 20
-
 // Request is one ClusterPairRequest document found in a file.
 type Request struct {
 	// Path is the file, as found under the directory given.
@@ -112,7 +108,7 @@ func findInFile(p string) ([]Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	if info.Size() > maxFileSize {
+	if info.Size() > secrets.MaxFileSize { // a request is small; a large file is data
 		return nil, nil
 	}
 	data, err := os.ReadFile(p)
@@ -122,8 +118,8 @@ func findInFile(p string) ([]Request, error) {
 	if !bytes.Contains(data, []byte(v1alpha1.Kind)) {
 		return nil, nil
 	}
-	if n := secrets.YAMLSeparators(data); n > secrets.MaxInputSeparators {
-		return []Request{{Path: p, Problem: fmt.Sprintf("the file has %d YAML separators (about as many nodes); the limit is %d, which bounds the memory its parse takes", n, secrets.MaxInputSeparators)}}, nil
+	if err := secrets.CheckParseSize("the file", data); err != nil {
+		return []Request{{Path: p, Problem: err.Error()}}, nil
 	}
 	var out []Request
 	dec := yaml.NewDecoder(bytes.NewReader(data))

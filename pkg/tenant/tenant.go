@@ -12,10 +12,8 @@
 package tenant
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,10 +29,6 @@ const (
 	APIVersion = "fn.clusterpair.dev/v1alpha1"
 	Kind       = "TenantMap"
 )
-
-// maxFileSize bounds the tenant map and each key file it names; they are
-// the operator's, but a wrong mount must not take the renderer down.
-const maxFileSize = 1 << 20
 
 // Map is a tenant map file:
 //
@@ -212,7 +206,7 @@ func (m *Map) resolve(p string) string {
 	return filepath.Join(filepath.Dir(m.file), p)
 }
 
-// readBounded reads a regular file of at most maxFileSize bytes. Errors
+// readBounded reads a regular file of at most secrets.MaxFileSize bytes. Errors
 // name the path, never the content.
 func readBounded(path string) ([]byte, error) {
 	f, err := os.Open(path) //nolint:gosec // G304: the operator's own file (a flag or the environment), not the repository's
@@ -227,12 +221,12 @@ func readBounded(path string) ([]byte, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
-	var buf bytes.Buffer
-	if _, err := io.Copy(&buf, io.LimitReader(f, maxFileSize+1)); err != nil {
+	data, tooLarge, err := secrets.ReadAtMost(f, secrets.MaxFileSize)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if buf.Len() > maxFileSize {
-		return nil, fmt.Errorf("%s exceeds %d bytes", path, maxFileSize)
+	if tooLarge {
+		return nil, fmt.Errorf("%s exceeds %d bytes", path, secrets.MaxFileSize)
 	}
-	return buf.Bytes(), nil
+	return data, nil
 }
