@@ -17,9 +17,9 @@ const (
 	// DefaultPortworxPort is the Portworx API port used when spec.storage.port is omitted.
 	DefaultPortworxPort = 9001
 
-	// ManagedByLabel and ManagedByValue mark every object clusterpair-fn
-	// renders or creates (app.kubernetes.io/managed-by: clusterpair-fn).
+	// ManagedByLabel marks every object clusterpair-fn renders or creates.
 	ManagedByLabel = "app.kubernetes.io/managed-by"
+	// ManagedByValue is ManagedByLabel's value.
 	ManagedByValue = "clusterpair-fn"
 	// FunctionAnnotation names the KRM function a request runs as
 	// (kustomize and kpt read it from a generator's config).

@@ -244,7 +244,8 @@ func writeMessage(w io.Writer, v any) error {
 	if len(data) > maxMessage {
 		return fmt.Errorf("a message of %d bytes exceeds the limit of %d", len(data), maxMessage)
 	}
-	frame := binary.BigEndian.AppendUint32(make([]byte, 0, 4+len(data)), uint32(len(data)))
+	frame := binary.BigEndian.AppendUint32(make([]byte, 0, 4+len(data)), uint32(len(data))) //nolint:gosec // G115: len(data) <= maxMessage, checked above
+
 	_, err = w.Write(append(frame, data...))
 	return err
 }
