@@ -8,7 +8,6 @@ import (
 
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/build"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
 func newBuildCommand() *cobra.Command {
@@ -59,15 +58,13 @@ The side of a bidirectional pair comes from --side or $CLUSTERPAIR_SIDE
 			if err != nil {
 				return err
 			}
+			defer rk.close()
 			r, err := build.Run(build.Options{
 				Dir:              dir,
-				Processor:        fn.Processor{Decryptor: rk.decryptor, Encryptor: newEncryptor(), Limits: rk.limits, Log: cmd.ErrOrStderr(), Side: chosen},
+				Processor:        fn.Processor{Decryptor: rk.decryptor, Encryptor: rk.encryptor, Limits: rk.limits, Log: cmd.ErrOrStderr(), Side: chosen},
 				RefuseEncrypted:  refuseEncrypted,
 				RequireEncrypted: requireEncrypted,
 			})
-			if errors.Is(err, secrets.ErrNeedsFullSOPS) {
-				return handOver(cmd, nil, err)
-			}
 			if errors.Is(err, build.ErrFailed) {
 				return fn.ErrFailed // the findings are on stderr already
 			}

@@ -42,11 +42,12 @@ func newCheckCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
+		defer rk.close()
 		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		opts := check.Options{
 			Paths: args, Side: chosen, Live: o.live, AllowExec: o.allowExec, Timeout: o.timeout,
-			Decryptor: rk.decryptor, Encryptor: newEncryptor(), Limits: rk.limits,
+			Decryptor: rk.decryptor, Encryptor: rk.encryptor, Limits: rk.limits,
 		}
 		if o.allowExec {
 			exe, err := os.Executable()

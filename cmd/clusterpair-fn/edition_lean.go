@@ -3,12 +3,10 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -17,36 +15,30 @@ import (
 )
 
 // The lean build decrypts age and PGP files with sops's own key sources
-// but links no cloud KMS SDK, which cost most of a render's start-up. Work
-// that needs them (KMS or Vault keys, encryption, new, check) is handed over
-// to the full build, clusterpair-fn-full, installed next to this binary or
-// on PATH.
+// but links no cloud KMS SDK, which cost most of a render's start-up; its
+// decryptor has clusterpair-fn-full do the rest (package sopslean). The
+// commands that link the full sops library and Kubernetes clients (new,
+// check, rekey) are handed over whole to clusterpair-fn-full, installed
+// next to this binary or on PATH.
 
-// newDecryptor returns the lean build's decryptor (package sopslean) under
-// the operator's policy, confined to a tenant's keys when one is given.
-func newDecryptor(p secrets.KeyPolicy, tenant *secrets.TenantKeys) (secrets.Decryptor, error) {
+// newKeys returns the lean build's decryptor under the operator's policy,
+// confined to a tenant's keys when one is given, and its encryptor.
+func newKeys(p secrets.KeyPolicy, tenant *secrets.TenantKeys) (secrets.Decryptor, secrets.Encryptor, error) {
 	d, err := sopslean.NewDecryptor().WithKeyPolicy(p).WithTenantKeys(tenant)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return d, nil
+	return d, d.Encryptor(), nil
 }
 
-// newEncryptor returns the lean build's encryptor, which refuses with
-// secrets.ErrNeedsFullSOPS: encryption hands the run over.
-func newEncryptor() secrets.Encryptor { return sopslean.NewEncryptor() }
-
-// fullBinary is the name of the full build.
-const fullBinary = "clusterpair-fn-full"
-
-// fullOnly names everything the full build alone does.
-const fullOnly = "it runs `clusterpair-fn new`, `clusterpair-fn check` and `clusterpair-fn rekey`, and renders with KMS/Vault keys; install both builds: make install"
+// editionCommands: the lean build has no hidden command of its own.
+func editionCommands() []*cobra.Command { return nil }
 
 // handOver reruns this very command with the full build: same arguments,
-// the same stdin (already read, when given), stdout and stderr passed
-// through, and its exit code. Nothing has been written by this process.
-func handOver(cmd *cobra.Command, stdin []byte, cause error) error {
-	path, err := findFull()
+// stdin, stdout and stderr passed through, and its exit code. Nothing has
+// been written by this process.
+func handOver(cmd *cobra.Command, cause error) error {
+	path, err := sopslean.FindFull()
 	if err != nil {
 		if cause == nil {
 			cause = errors.New("this command needs the full build")
@@ -55,11 +47,7 @@ func handOver(cmd *cobra.Command, stdin []byte, cause error) error {
 	}
 	//nolint:gosec // G204: the operator's clusterpair-fn-full (next to this binary or on PATH), with this very command line.
 	full := exec.Command(path, os.Args[1:]...)
-	if stdin != nil {
-		full.Stdin = bytes.NewReader(stdin)
-	} else {
-		full.Stdin = cmd.InOrStdin()
-	}
+	full.Stdin = cmd.InOrStdin()
 	full.Stdout, full.Stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
 	if err := full.Run(); err != nil {
 		var exit *exec.ExitError
@@ -71,19 +59,6 @@ func handOver(cmd *cobra.Command, stdin []byte, cause error) error {
 	return nil
 }
 
-func findFull() (string, error) {
-	if self, err := os.Executable(); err == nil {
-		sibling := filepath.Join(filepath.Dir(self), fullBinary)
-		if _, err := os.Stat(sibling); err == nil {
-			return sibling, nil
-		}
-	}
-	if path, err := exec.LookPath(fullBinary); err == nil {
-		return path, nil
-	}
-	return "", fmt.Errorf("%s is not installed next to clusterpair-fn or on PATH (%s)", fullBinary, fullOnly)
-}
-
 // The lean build carries no code of `new`, `check` and `rekey` (they link
 // the full sops library and Kubernetes clients): these stand-ins have the
 // real help and flags of new, check and rekey (cli_new.go, cli_check.go,
@@ -91,18 +66,18 @@ func findFull() (string, error) {
 // and hand the command, flags and all, to the full build.
 func newNewCommand() *cobra.Command {
 	cmd := newNewShell(&newFlags{})
-	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return handOver(cmd, nil, errNeedsFull(cmd)) }
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return handOver(cmd, errNeedsFull(cmd)) }
 	return cmd
 }
 func newRekeyCommand() *cobra.Command {
 	cmd := newRekeyShell(&rekeyFlags{})
-	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return handOver(cmd, nil, errNeedsFull(cmd)) }
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return handOver(cmd, errNeedsFull(cmd)) }
 	return cmd
 }
 
 func newCheckCommand() *cobra.Command {
 	cmd := newCheckShell(&checkFlags{})
-	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return handOver(cmd, nil, errNeedsFull(cmd)) }
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return handOver(cmd, errNeedsFull(cmd)) }
 	return cmd
 }
 

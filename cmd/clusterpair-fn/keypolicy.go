@@ -3,10 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/pflag"
 
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/tenant"
 )
@@ -48,19 +48,27 @@ func (k *keySettings) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&k.tenant, tenantFlag, "", "the tenant this run is for, with a tenant map (default $"+tenantEnv+", else $"+argoProjectEnv+", which Argo CD 3.0+ sets to the Application's project; any of them that are set must agree)")
 }
 
-// renderKeys is what a run decrypts with.
+// renderKeys is what a run decrypts and encrypts with.
 type renderKeys struct {
 	decryptor secrets.Decryptor
-	limits    fn.Limits
+	encryptor secrets.Encryptor
+	limits    secrets.Limits
 	// tenant is the run's tenant ("" without a tenant map).
 	tenant string
+}
+
+// close releases what the keys hold (the lean build's co-process).
+func (k renderKeys) close() {
+	if c, ok := k.decryptor.(io.Closer); ok {
+		_ = c.Close()
+	}
 }
 
 // resolve builds the run's decryptor: from the tenant map when there is
 // one (the allowlist flag and variable are refused then: each tenant has
 // its own), else from the environment. base are the operator's limits,
 // which a tenant's own override.
-func (k keySettings) resolve(getenv func(string) string, base fn.Limits) (renderKeys, error) {
+func (k keySettings) resolve(getenv func(string) string, base secrets.Limits) (renderKeys, error) {
 	mapFile := k.tenants
 	if mapFile == "" {
 		mapFile = getenv(tenantsEnv)
@@ -73,8 +81,8 @@ func (k keySettings) resolve(getenv func(string) string, base fn.Limits) (render
 		if err != nil {
 			return renderKeys{}, err
 		}
-		dec, err := newDecryptor(policy, nil)
-		return renderKeys{decryptor: dec, limits: base}, err
+		dec, enc, err := newKeys(policy, nil)
+		return renderKeys{decryptor: dec, encryptor: enc, limits: base}, err
 	}
 	if len(k.allow) > 0 || getenv(secrets.AllowKeyEndpointsEnv) != "" {
 		return renderKeys{}, fmt.Errorf("--%s and $%s cannot be combined with a tenant map: each tenant's allowKeyEndpoints say which key services its files may use", allowKeyEndpointFlag, secrets.AllowKeyEndpointsEnv)
@@ -91,11 +99,11 @@ func (k keySettings) resolve(getenv func(string) string, base fn.Limits) (render
 	if err != nil {
 		return renderKeys{}, err
 	}
-	dec, err := newDecryptor(t.Policy, t.Keys)
+	dec, enc, err := newKeys(t.Policy, t.Keys)
 	if err != nil {
 		return renderKeys{}, err
 	}
-	return renderKeys{decryptor: dec, limits: t.Limits, tenant: name}, nil
+	return renderKeys{decryptor: dec, encryptor: enc, limits: t.Limits, tenant: name}, nil
 }
 
 // tenantName is the run's tenant: the flag, $CLUSTERPAIR_FN_TENANT or

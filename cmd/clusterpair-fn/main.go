@@ -3,17 +3,14 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/transform"
 )
 
@@ -88,20 +85,13 @@ plugin): "source" for the source cluster, "destination" for the other.`,
 			if err != nil {
 				return err
 			}
-			input, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), fn.MaxInputSize+1))
-			if err != nil {
-				return fmt.Errorf("reading the ResourceList from stdin: %w", err)
-			}
 			rk, err := keys.resolve(os.Getenv, limits)
 			if err != nil {
 				return err
 			}
-			p := &fn.Processor{Decryptor: rk.decryptor, Encryptor: newEncryptor(), Root: root, Limits: rk.limits, Log: cmd.ErrOrStderr(), Side: chosen}
-			err = fn.Run(p, bytes.NewReader(input), cmd.OutOrStdout())
-			if errors.Is(err, secrets.ErrNeedsFullSOPS) {
-				return handOver(cmd, input, err)
-			}
-			return err
+			defer rk.close()
+			p := &fn.Processor{Decryptor: rk.decryptor, Encryptor: rk.encryptor, Root: root, Limits: rk.limits, Log: cmd.ErrOrStderr(), Side: chosen}
+			return fn.Run(p, cmd.InOrStdin(), cmd.OutOrStdout())
 		},
 	}
 	root.Flags().StringVar(&side, "side", "", `side of a bidirectional pair to render: "source" or "destination" (default from $CLUSTERPAIR_SIDE)`)
@@ -112,6 +102,7 @@ plugin): "source" for the source cluster, "destination" for the other.`,
 	root.AddCommand(newNewCommand())
 	root.AddCommand(newCheckCommand())
 	root.AddCommand(newRekeyCommand())
+	root.AddCommand(editionCommands()...)
 	return root
 }
 

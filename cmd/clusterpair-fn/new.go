@@ -35,6 +35,10 @@ func newNewCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
+		_, encryptor, err := newKeys(policy, nil)
+		if err != nil {
+			return err
+		}
 		res, err := author.New(author.Options{
 			Name: args[0], Namespace: f.Namespace, Dir: f.Dir,
 			Kubeconfig: kubeconfig, Context: f.Context, Server: f.Server,
@@ -42,7 +46,7 @@ func newNewCommand() *cobra.Command {
 			ProjectMappings: f.ProjectMappings, Age: f.Age, PGP: f.PGP,
 			SOPSConfig: f.SOPSConfig, Force: f.Force, Stdin: cmd.InOrStdin(),
 			Layout: f.Layout, OutputAge: f.OutputAge, DryRun: f.DryRun,
-			KeyPolicy: policy, Encryptor: newEncryptor(), ServiceAccount: sa,
+			KeyPolicy: policy, Encryptor: encryptor, ServiceAccount: sa,
 			Reverse: author.SideOptions{
 				Kubeconfig: f.ReverseKubeconfig, Context: f.ReverseContext, Server: f.ReverseServer,
 				PXEndpoint: f.ReversePXEndpoint, TokenFile: f.ReverseTokenFile, TokenEnv: f.ReverseTokenEnv,

@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
@@ -35,13 +34,13 @@ func (o *operatorSettings) addFlags(flags *pflag.FlagSet) {
 
 // addLimitFlags registers the flags of the limits only.
 func (o *operatorSettings) addLimitFlags(flags *pflag.FlagSet) {
-	flags.IntVar(&o.maxRequests, "max-requests", 0, fmt.Sprintf("most ClusterPairRequests one run renders (default $%s, else %d)", maxRequestsEnv, fn.DefaultMaxRequests))
+	flags.IntVar(&o.maxRequests, "max-requests", 0, fmt.Sprintf("most ClusterPairRequests one run renders (default $%s, else %d)", maxRequestsEnv, secrets.DefaultMaxRequests))
 	flags.Int64Var(&o.maxReadBytes, "max-read-bytes", 0, fmt.Sprintf("most bytes one run reads from referenced files, all together (default $%s, else %d)", maxReadBytesEnv, int64(secrets.DefaultMaxReadBytes)))
 }
 
 // resolve fills what the flags left unset from getenv and the working
 // directory.
-func (o operatorSettings) resolve(getenv func(string) string) (string, fn.Limits, error) {
+func (o operatorSettings) resolve(getenv func(string) string) (string, secrets.Limits, error) {
 	root := o.root
 	if root == "" {
 		root = getenv(rootEnv)
@@ -49,7 +48,7 @@ func (o operatorSettings) resolve(getenv func(string) string) (string, fn.Limits
 	if root == "" {
 		wd, err := os.Getwd()
 		if err != nil {
-			return "", fn.Limits{}, fmt.Errorf("finding the working directory: %w", err)
+			return "", secrets.Limits{}, fmt.Errorf("finding the working directory: %w", err)
 		}
 		root = wd
 	}
@@ -58,24 +57,24 @@ func (o operatorSettings) resolve(getenv func(string) string) (string, fn.Limits
 }
 
 // limits returns the limits: flags first, then the environment.
-func (o operatorSettings) limits(getenv func(string) string) (fn.Limits, error) {
-	limits := fn.Limits{MaxRequests: o.maxRequests, MaxReadBytes: o.maxReadBytes}
+func (o operatorSettings) limits(getenv func(string) string) (secrets.Limits, error) {
+	limits := secrets.Limits{MaxRequests: o.maxRequests, MaxReadBytes: o.maxReadBytes}
 	if limits.MaxRequests == 0 {
 		n, err := positiveEnv(getenv, maxRequestsEnv)
 		if err != nil {
-			return fn.Limits{}, err
+			return secrets.Limits{}, err
 		}
 		limits.MaxRequests = int(n)
 	}
 	if limits.MaxReadBytes == 0 {
 		n, err := positiveEnv(getenv, maxReadBytesEnv)
 		if err != nil {
-			return fn.Limits{}, err
+			return secrets.Limits{}, err
 		}
 		limits.MaxReadBytes = n
 	}
 	if limits.MaxRequests < 0 || limits.MaxReadBytes < 0 {
-		return fn.Limits{}, fmt.Errorf("--max-requests and --max-read-bytes must be positive")
+		return secrets.Limits{}, fmt.Errorf("--max-requests and --max-read-bytes must be positive")
 	}
 	return limits, nil
 }

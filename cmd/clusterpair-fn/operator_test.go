@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
 func TestOperatorSettingsResolve(t *testing.T) {
@@ -18,12 +18,12 @@ func TestOperatorSettingsResolve(t *testing.T) {
 		flags      operatorSettings
 		env        map[string]string
 		wantRoot   string
-		wantLimits fn.Limits
+		wantLimits secrets.Limits
 		wantErr    string
 	}{
 		{name: "defaults: the working directory, default limits", wantRoot: wd},
-		{name: "environment", env: map[string]string{rootEnv: "/srv/pairs", maxRequestsEnv: "10", maxReadBytesEnv: "4096"}, wantRoot: "/srv/pairs", wantLimits: fn.Limits{MaxRequests: 10, MaxReadBytes: 4096}},
-		{name: "flags win over the environment", flags: operatorSettings{root: "/a", maxRequests: 3, maxReadBytes: 7}, env: map[string]string{rootEnv: "/b", maxRequestsEnv: "10", maxReadBytesEnv: "4096"}, wantRoot: "/a", wantLimits: fn.Limits{MaxRequests: 3, MaxReadBytes: 7}},
+		{name: "environment", env: map[string]string{rootEnv: "/srv/pairs", maxRequestsEnv: "10", maxReadBytesEnv: "4096"}, wantRoot: "/srv/pairs", wantLimits: secrets.Limits{MaxRequests: 10, MaxReadBytes: 4096}},
+		{name: "flags win over the environment", flags: operatorSettings{root: "/a", maxRequests: 3, maxReadBytes: 7}, env: map[string]string{rootEnv: "/b", maxRequestsEnv: "10", maxReadBytesEnv: "4096"}, wantRoot: "/a", wantLimits: secrets.Limits{MaxRequests: 3, MaxReadBytes: 7}},
 		{name: "not a number", env: map[string]string{maxRequestsEnv: "many"}, wantErr: `CLUSTERPAIR_FN_MAX_REQUESTS="many": must be a positive whole number`},
 		{name: "zero", env: map[string]string{maxReadBytesEnv: "0"}, wantErr: `CLUSTERPAIR_FN_MAX_READ_BYTES="0": must be a positive whole number`},
 		{name: "negative flag", flags: operatorSettings{maxRequests: -1}, wantErr: "must be positive"},

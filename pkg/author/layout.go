@@ -106,8 +106,11 @@ func (l layout) extraFiles(name string, reverse bool) []outFile {
 }
 
 // names are every file the layout writes, given the encrypted inputs.
-func (l layout) names(name string, inputs []string, reverse bool) []string {
-	out := append([]string{RequestFile}, inputs...)
+func (l layout) names(name string, inputs []input, reverse bool) []string {
+	out := []string{RequestFile}
+	for _, in := range inputs {
+		out = append(out, in.name)
+	}
 	for _, f := range l.extraFiles(name, reverse) {
 		out = append(out, f.name)
 	}
@@ -120,7 +123,7 @@ func kptfileYAML(name string) []byte {
 apiVersion: kpt.dev/v1
 kind: Kptfile
 metadata:
-  name: ` + scalar(name) + `
+  name: ` + name + `
   annotations:
     config.kubernetes.io/local-config: "true"
 info:
@@ -232,24 +235,15 @@ func writeLayout(dir string, files []outFile, force bool) error {
 	return nil
 }
 
-// layout checks Layout and OutputAge and sets the request fields the
-// layout decides: the inputs' paths and the output settings.
-func (o Options) layout(f *requestFields) (layout, error) {
+// layout checks Layout and OutputAge for a request with or without a
+// reverse pair.
+func (o Options) layout(reverse bool) (layout, error) {
 	l, err := parseLayout(o.Layout)
 	if err != nil {
 		return "", err
 	}
-	f.kubeconfigFile, f.tokenFile = l.input(KubeconfigFile), l.input(TokenFile)
-	f.objectStoreFile = l.input(ObjectStoreFile)
-	f.outputFile = l.outputFile()
-	if r := f.reverse; r != nil {
-		if l == LayoutKpt {
-			return "", fmt.Errorf("--reverse-kubeconfig is for --layout kustomize or flux: kpt fn render writes one rendering back into the package, and a bidirectional request renders one per cluster")
-		}
-		r.kubeconfigFile, r.tokenFile = l.input(ReverseKubeconfigFile), l.input(ReverseTokenFile)
-		if l == LayoutFlux {
-			f.outputFile, r.outputFile = renderedFile(v1alpha1.SideSource), renderedFile(v1alpha1.SideDestination)
-		}
+	if reverse && l == LayoutKpt {
+		return "", fmt.Errorf("--reverse-kubeconfig is for --layout kustomize or flux: kpt fn render writes one rendering back into the package, and a bidirectional request renders one per cluster")
 	}
 	if !l.encryptsOutput() {
 		if len(o.OutputAge) > 0 {
@@ -257,14 +251,18 @@ func (o Options) layout(f *requestFields) (layout, error) {
 		}
 		return l, nil
 	}
-	f.outputAge = o.OutputAge
-	if len(f.outputAge) == 0 {
-		f.outputAge = o.Age
-	}
-	if len(f.outputAge) == 0 {
+	if len(o.outputAge()) == 0 {
 		return "", fmt.Errorf("--layout %s writes spec.output.encrypt: give its age recipients with --output-age (the cluster's and the renderer's keys) or --age", l)
 	}
 	return l, nil
+}
+
+// outputAge are the recipients of the rendered output: --output-age, else --age.
+func (o Options) outputAge() []string {
+	if len(o.OutputAge) > 0 {
+		return o.OutputAge
+	}
+	return o.Age
 }
 
 // checkLayoutTargets runs checkTargets on each directory of names.

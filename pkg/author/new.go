@@ -15,9 +15,6 @@ import (
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
-// maxTokenSize bounds a token read from a file or stdin.
-const maxTokenSize = 64 << 10
-
 // Options are the inputs of New; the flags of `clusterpair-fn new`.
 type Options struct {
 	// Name and Namespace of the ClusterPair (and of the request).
@@ -199,7 +196,7 @@ func New(opts Options) (*Result, error) {
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	fields, sides, err := opts.fields()
+	mode, sides, store, err := opts.check()
 	if err != nil {
 		return nil, err
 	}
@@ -207,11 +204,12 @@ func New(opts Options) (*Result, error) {
 	if dir == "" {
 		dir = opts.Name
 	}
-	lay, err := opts.layout(&fields)
+	reverse := len(sides) > 1
+	lay, err := opts.layout(reverse)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkLayoutTargets(dir, lay.names(opts.Name, fields.encryptedFiles(), fields.reverse != nil), opts.Force); err != nil {
+	if err := checkLayoutTargets(dir, lay.names(opts.Name, inputs(lay, sides, store), reverse), opts.Force); err != nil {
 		return nil, err
 	}
 
@@ -223,14 +221,22 @@ func New(opts Options) (*Result, error) {
 	if err := checkDistinct(sides); err != nil {
 		return nil, err
 	}
-	store := fields.objectStore
 	if store != nil {
 		if err := store.read(opts, getenv); err != nil {
 			return nil, err
 		}
 	}
-	request := requestYAML(fields)
-	renderAll := func() (diag.Findings, error) { return render(request, sides, store.secrets(), now()) }
+	var encrypted []string
+	for _, in := range inputs(lay, sides, store) {
+		encrypted = append(encrypted, in.name)
+	}
+	request, err := requestYAML(opts.request(mode, lay, sides, store), opts.ProjectMappings, encrypted)
+	if err != nil {
+		return nil, err
+	}
+	renderAll := func() (diag.Findings, error) {
+		return render(request, inputs(lay, sides, store), reverse, opts.Encryptor, now())
+	}
 	src := sides[0]
 	var saResult *ServiceAccountResult
 	if opts.ServiceAccount.enabled() {
@@ -243,7 +249,7 @@ func New(opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(sides) > 1 {
+	if reverse {
 		rev := sides[1].kc
 		warnings.Warnf("spec.reverse.kubeconfig", "writes the credential of user %q (%s) as given: --service-account makes a dedicated account on the destination only; for the reverse pair, create one on the source cluster the same way (docs/service-account.md) and pass its kubeconfig", rev.user, rev.auth)
 	}
@@ -255,44 +261,22 @@ func New(opts Options) (*Result, error) {
 		ServiceAccount: saResult,
 		Files:          []File{{Name: RequestFile}},
 	}
-	add := func(name string, plaintext []byte, leaks func(*secrets.EncryptedFile) error) error {
-		e, err := opts.Encryptor.EncryptFile(plaintext, filepath.Join(dir, filepath.FromSlash(name)), enc)
+	for _, in := range inputs(lay, sides, store) {
+		e, err := opts.Encryptor.EncryptFile(in.data, filepath.Join(dir, filepath.FromSlash(in.name)), enc)
 		if err != nil {
-			return fmt.Errorf("encrypting %s: %w", path.Base(name), err)
+			return nil, fmt.Errorf("encrypting %s: %w", path.Base(in.name), err)
 		}
-		if err := leaks(e); err != nil {
-			return err
-		}
-		files = append(files, outFile{name: name, data: e.Data})
-		result.Files = append(result.Files, File{Name: name, Encrypted: true, Recipients: e.Recipients, SOPSConfig: e.ConfigFile})
-		return nil
-	}
-	inputs := sideFiles(fields)
-	for i, s := range sides {
-		names := inputs[i]
-		if err := add(names[0], s.kc.data, func(e *secrets.EncryptedFile) error { return kubeconfigLeaks(path.Base(names[0]), e) }); err != nil {
+		if err := in.leaks(path.Base(in.name), e); err != nil {
 			return nil, err
 		}
-		if s.token != nil {
-			if err := add(names[1], s.token, func(e *secrets.EncryptedFile) error { return tokenLeaks(path.Base(names[1]), e.Data, s.token) }); err != nil {
-				return nil, err
-			}
-		}
-		if i == 0 && store != nil {
-			plain, err := store.fileYAML()
-			if err != nil {
-				return nil, err
-			}
-			if err := add(fields.objectStoreFile, plain, func(e *secrets.EncryptedFile) error { return objectStoreLeaks(e, store.values()) }); err != nil {
-				return nil, err
-			}
-		}
+		files = append(files, outFile{name: in.name, data: e.Data})
+		result.Files = append(result.Files, File{Name: in.name, Encrypted: true, Recipients: e.Recipients, SOPSConfig: e.ConfigFile})
 	}
-	if len(sides) > 1 {
+	if reverse {
 		kc := sides[1].kc
 		result.Reverse = &KubeconfigResult{Context: kc.context, Cluster: kc.cluster, User: kc.user, Server: kc.server, Auth: kc.auth}
 	}
-	for _, f := range lay.extraFiles(opts.Name, fields.reverse != nil) {
+	for _, f := range lay.extraFiles(opts.Name, reverse) {
 		files = append(files, f)
 		result.Files = append(result.Files, File{Name: f.name})
 	}
@@ -310,16 +294,6 @@ func New(opts Options) (*Result, error) {
 		}
 	}
 	return result, nil
-}
-
-// sideFiles are the kubeconfig and token files of each side, in the order
-// of Options.sides.
-func sideFiles(f requestFields) [][2]string {
-	out := [][2]string{{f.kubeconfigFile, f.tokenFile}}
-	if r := f.reverse; r != nil {
-		out = append(out, [2]string{r.kubeconfigFile, r.tokenFile})
-	}
-	return out
 }
 
 // kubeconfigLeaks refuses an encrypted kubeconfig whose creation rule left

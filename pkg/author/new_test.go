@@ -3,6 +3,7 @@ package author
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -12,7 +13,6 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
-	"sigs.k8s.io/yaml"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
@@ -537,15 +537,25 @@ func TestParsePXEndpoint(t *testing.T) {
 	}
 }
 
-func TestScalarReadsBackAsTheSameString(t *testing.T) {
-	for _, s := range []string{"dr-west", "10.20.0.15", "fd00::15", "https://[fd00::15]", "https://api.west.example.com:6443",
-		"p-abc12=p-xyz98,c-src01:p-abc12=c-dst01:p-xyz98", "9001", "true", "null", "1e3", "0x1F", "a: b", "#x", "- x", "'q'", `"q"`, "", "~", "1:20"} {
-		var v struct {
-			V *string `json:"v"`
+// TestRequestYAMLReadsBack: every string the request holds reads back as
+// the same string, whatever it looks like in YAML.
+func TestRequestYAMLReadsBack(t *testing.T) {
+	for _, v := range []string{"dr-west", "10.20.0.15", "fd00::15", "https://[fd00::15]", "https://api.west.example.com:6443",
+		"p-abc12=p-xyz98,c-src01:p-abc12=c-dst01:p-xyz98", "9001", "true", "null", "1e3", "0x1F", "a: b", "#x", "- x", "'q'", `"q"`, "~", "1:20"} {
+		req := &v1alpha1.ClusterPairRequest{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.Kind}
+		req.Spec.Destination.Kubeconfig.Server = v
+		req.Spec.Rancher = &v1alpha1.Rancher{}
+		data, err := requestYAML(req, v, []string{"k"})
+		if err != nil {
+			t.Fatal(err)
 		}
-		doc := "v: " + scalar(s) + "\n"
-		if err := yaml.UnmarshalStrict([]byte(doc), &v); err != nil || v.V == nil || *v.V != s {
-			t.Errorf("scalar(%q) = %s does not read back: %v", s, scalar(s), err)
+		got, _, err := v1alpha1.Decode(data)
+		if err != nil {
+			t.Fatalf("%q: %v\n%s", v, err, data)
+		}
+		mappings, _ := json.Marshal(got.Spec.Rancher.ProjectMappings)
+		if got.Spec.Destination.Kubeconfig.Server != v || !strings.Contains(string(data), "projectMappings: ") {
+			t.Errorf("%q does not read back:\n%s (mappings %s)", v, data, mappings)
 		}
 	}
 }

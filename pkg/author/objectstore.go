@@ -119,6 +119,8 @@ type objectStore struct {
 	opts        ObjectStoreOptions
 	provider    v1alpha1.ObjectStoreProvider
 	credentials []*credential
+	// plain is the plaintext of ObjectStoreFile, once read.
+	plain []byte
 }
 
 // checkObjectStore checks the object store flags that need no file; nil

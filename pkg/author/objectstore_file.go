@@ -9,9 +9,9 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/transform"
 )
 
 // The object store's credentials: read, written into ObjectStoreFile,
@@ -29,7 +29,9 @@ func (s *objectStore) read(o Options, getenv func(string) string) error {
 		}
 		c.value = v
 	}
-	return nil
+	plain, err := s.fileYAML()
+	s.plain = plain
+	return err
 }
 
 // fileYAML is the plaintext of ObjectStoreFile: it holds credentials and
@@ -56,25 +58,26 @@ func (s *objectStore) fileYAML() ([]byte, error) {
 	return b, nil
 }
 
-// secrets are the credentials as the renderer gets them.
-func (s *objectStore) secrets() transform.ObjectStoreSecrets {
-	var out transform.ObjectStoreSecrets
-	if s == nil {
-		return out
-	}
+// spec is spec.objectStore: the settings given, and a reference into
+// file for each credential.
+func (s *objectStore) spec(file string) *v1alpha1.ObjectStore {
+	o := s.opts
+	ref := func(key string) v1alpha1.SecretRef { return v1alpha1.SecretRef{File: file, Key: key} }
+	out := &v1alpha1.ObjectStore{Provider: s.provider, Bucket: o.Bucket}
 	for _, c := range s.credentials {
-		switch c.key {
-		case "s3.accessKeyID":
-			out.AccessKeyID = c.value
-		case "s3.secretAccessKey":
-			out.SecretAccessKey = c.value
-		case "azure.accountKey":
-			out.AzureAccountKey = c.value
-		case "google.accountKey":
-			out.GoogleAccountKey = c.value
-		case "encryptionKey":
-			out.EncryptionKey = c.value
+		if c.key == "encryptionKey" {
+			r := ref(c.key)
+			out.EncryptionKey = &r
 		}
+	}
+	switch s.provider {
+	case v1alpha1.ProviderS3:
+		out.S3 = &v1alpha1.S3ObjectStore{Endpoint: o.S3Endpoint, Region: o.S3Region, DisableSSL: o.S3DisableSSL, StorageClass: o.S3StorageClass, SSE: o.S3SSE,
+			AccessKeyID: ref("s3.accessKeyID"), SecretAccessKey: ref("s3.secretAccessKey")}
+	case v1alpha1.ProviderAzure:
+		out.Azure = &v1alpha1.AzureObjectStore{AccountName: o.AzureAccountName, Environment: o.AzureEnvironment, ResourceGroup: o.AzureResourceGroup, AccountKey: ref("azure.accountKey")}
+	case v1alpha1.ProviderGoogle:
+		out.Google = &v1alpha1.GoogleObjectStore{ProjectID: o.GoogleProjectID, AccountKey: ref("google.accountKey")}
 	}
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -194,7 +195,7 @@ type tokenSecretFound struct {
 // managed-by label). Anything else is not ours.
 func findTokenSecrets(ctx context.Context, c kubernetes.Interface, o ServiceAccountOptions) ([]tokenSecretFound, error) {
 	secrets := c.CoreV1().Secrets(o.Namespace)
-	list, err := secrets.List(ctx, metav1.ListOptions{LabelSelector: managedByLabel + "=" + managedByValue + "," + tokenLabel})
+	list, err := secrets.List(ctx, metav1.ListOptions{LabelSelector: v1alpha1.ManagedByLabel + "=" + v1alpha1.ManagedByValue + "," + tokenLabel})
 	if err != nil {
 		return nil, fmt.Errorf("listing the token Secrets of ServiceAccount %s/%s: %w", o.Namespace, o.Name, err)
 	}
@@ -218,7 +219,7 @@ func findTokenSecrets(ctx context.Context, c kubernetes.Interface, o ServiceAcco
 		case apierrors.IsNotFound(err):
 		case err != nil:
 			return nil, fmt.Errorf("reading Secret %s/%s: %w", o.Namespace, name, err)
-		case kind == tokenBinding && s.Labels[managedByLabel] != managedByValue:
+		case kind == tokenBinding && s.Labels[v1alpha1.ManagedByLabel] != v1alpha1.ManagedByValue:
 		default:
 			add(s, kind)
 		}

@@ -5,60 +5,67 @@ import (
 	"slices"
 	"time"
 
+	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
+
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/transform"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
-// fields checks the options that need no file and returns the request's
-// values and its sides, the source side first.
-func (o Options) fields() (requestFields, []*sideInput, error) {
-	f := requestFields{name: o.Name, namespace: o.Namespace, server: o.Server, projectMappings: o.ProjectMappings}
-	f.mode = v1alpha1.Mode(o.Mode)
-	if f.mode == "" {
-		f.mode = v1alpha1.ModeAsyncDR
+// check checks the options that need no file and returns the mode, the
+// sides (the source side first) and the object store (nil for none).
+func (o Options) check() (v1alpha1.Mode, []*sideInput, *objectStore, error) {
+	mode := v1alpha1.Mode(o.Mode)
+	if mode == "" {
+		mode = v1alpha1.ModeAsyncDR
 	}
-	if !slices.Contains(v1alpha1.Modes, f.mode) {
-		return f, nil, fmt.Errorf("--mode %q: use async-dr, migration or sync-dr", o.Mode)
+	if !slices.Contains(v1alpha1.Modes, mode) {
+		return "", nil, nil, fmt.Errorf("--mode %q: use async-dr, migration or sync-dr", o.Mode)
 	}
 	sides := o.sides()
 	for _, s := range sides {
-		if err := s.check(f.mode); err != nil {
-			return f, nil, err
+		if err := s.check(mode); err != nil {
+			return "", nil, nil, err
 		}
 	}
-	src := sides[0]
-	f.ip, f.port = src.ip, src.port
-	if len(sides) > 1 {
-		rev := sides[1]
-		f.reverse = &reverseFields{server: rev.Server, ip: rev.ip, port: rev.port}
-	}
-	store, err := o.checkObjectStore(f.mode)
+	store, err := o.checkObjectStore(mode)
 	if err != nil {
-		return f, nil, err
+		return "", nil, nil, err
 	}
-	f.objectStore = store
 	tokens := make([]secretSource, 0, len(sides))
 	for _, s := range sides {
 		tokens = append(tokens, secretSource{fileFlag: s.flag("token-file"), file: s.TokenFile})
 	}
 	if err := checkOneStdin(append(tokens, store.sources()...)); err != nil {
-		return f, nil, err
+		return "", nil, nil, err
 	}
-	return f, sides, nil
+	return mode, sides, store, nil
 }
 
-// render decodes, defaults, validates and renders the request with the
-// in-memory secrets, exactly as the function will, for every side; it
-// returns the warnings (each once), or a *FindingsError.
-func render(request []byte, sides []*sideInput, store transform.ObjectStoreSecrets, now time.Time) (diag.Findings, error) {
-	req, fs := v1alpha1.Load(request)
-	if fs.HasErrors() {
-		return nil, &FindingsError{Findings: fs}
+// render decodes, defaults, validates and renders the request it is about
+// to write through the function's own steps (fn.DecodeFile, then
+// fn.Processor.RenderRequest for every side), its inputs' plaintext in
+// memory; it returns the warnings (each once), or a *FindingsError.
+func render(request []byte, files []input, bidirectional bool, enc secrets.Encryptor, now time.Time) (diag.Findings, error) {
+	obj, err := sdk.ParseKubeObject(request)
+	if err != nil {
+		return nil, fmt.Errorf("the request does not parse: %s", diag.ScrubParserError(err))
 	}
-	for _, s := range sides {
-		_, rfs := transform.RenderSide(req, s.side, transform.Secrets{Kubeconfig: s.kc.data, Token: s.token, ObjectStore: store, Now: now})
-		for _, f := range rfs {
+	req := fn.DecodeFile(fn.FileRequest{Object: obj, File: RequestFile})
+	plain := make(map[string][]byte, len(files))
+	for _, f := range files {
+		plain[f.name] = f.data
+	}
+	res := secrets.NewMemoryResolver(plain)
+	p := &fn.Processor{Encryptor: enc, Now: func() time.Time { return now }}
+	sides := []v1alpha1.Side{""}
+	if bidirectional {
+		sides = []v1alpha1.Side{v1alpha1.SideSource, v1alpha1.SideDestination}
+	}
+	var fs diag.Findings
+	for _, side := range sides {
+		for _, f := range p.RenderRequest(req, side, res).Findings {
 			if !slices.Contains(fs, f) {
 				fs.Add(f)
 			}

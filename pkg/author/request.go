@@ -3,12 +3,12 @@ package author
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 
-	"sigs.k8s.io/yaml"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
 // The files New writes into the pair directory.
@@ -29,163 +29,132 @@ const (
 	KustomizationFile = "kustomization.yaml"
 )
 
-// requestFields are the values of the request New writes.
-type requestFields struct {
-	name, namespace string
-	mode            v1alpha1.Mode
-	server          string
-	ip              string
-	port            int
-	projectMappings string
-	// kubeconfigFile and tokenFile are the inputs' paths (default
-	// KubeconfigFile, TokenFile); outputAge and outputFile, when set, become
-	// spec.output.encrypt.age and spec.output.file.
-	kubeconfigFile, tokenFile string
-	outputAge                 []string
-	outputFile                string
-	// reverse, when set, becomes spec.reverse; objectStore and
-	// objectStoreFile spec.objectStore.
-	reverse         *reverseFields
-	objectStore     *objectStore
-	objectStoreFile string
+// input is one encrypted input file of the pair directory: its path (as
+// the request names it), its plaintext (nil until read) and the check that
+// its encryption left nothing readable.
+type input struct {
+	name  string
+	data  []byte
+	leaks func(name string, e *secrets.EncryptedFile) error
 }
 
-// reverseFields are the values of spec.reverse.
-type reverseFields struct {
-	kubeconfigFile, server string
-	ip                     string
-	port                   int
-	tokenFile              string
-	// outputFile, when set, becomes spec.reverse.output.file, with the
-	// request's output.encrypt.
-	outputFile string
-}
-
-// encryptedFiles are the encrypted inputs the request names.
-func (f requestFields) encryptedFiles() []string {
-	out := []string{f.kubeconfigFile}
-	if f.ip != "" {
-		out = append(out, f.tokenFile)
-	}
-	if f.objectStore != nil {
-		out = append(out, f.objectStoreFile)
-	}
-	if r := f.reverse; r != nil {
-		out = append(out, r.kubeconfigFile)
-		if r.ip != "" {
-			out = append(out, r.tokenFile)
+// inputs are the encrypted inputs of the request, in the order they are
+// written: each side's kubeconfig and token, the object store's file after
+// the source side's.
+func inputs(lay layout, sides []*sideInput, store *objectStore) []input {
+	names := [][2]string{{KubeconfigFile, TokenFile}, {ReverseKubeconfigFile, ReverseTokenFile}}
+	var out []input
+	for i, s := range sides {
+		kc := input{name: lay.input(names[i][0]), leaks: kubeconfigLeaks}
+		if s.kc != nil {
+			kc.data = s.kc.data
+		}
+		out = append(out, kc)
+		if s.ip != "" {
+			token := s.token
+			out = append(out, input{name: lay.input(names[i][1]), data: token, leaks: func(name string, e *secrets.EncryptedFile) error { return tokenLeaks(name, e.Data, token) }})
+		}
+		if i == 0 && store != nil {
+			out = append(out, input{name: lay.input(ObjectStoreFile), data: store.plain, leaks: func(_ string, e *secrets.EncryptedFile) error { return objectStoreLeaks(e, store.values()) }})
 		}
 	}
 	return out
 }
 
-// requestYAML returns the ClusterPairRequest: an exec-function generator
-// for kustomize, readable in review, with the fields in the order of the
-// README.
-func requestYAML(f requestFields) []byte {
-	if f.kubeconfigFile == "" {
-		f.kubeconfigFile = KubeconfigFile
+// request is the ClusterPairRequest New writes: an exec-function generator
+// for kustomize naming the inputs (mode sync-dr: no storage), with the
+// layout's output settings.
+func (o Options) request(mode v1alpha1.Mode, lay layout, sides []*sideInput, store *objectStore) *v1alpha1.ClusterPairRequest {
+	req := &v1alpha1.ClusterPairRequest{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.Kind}
+	req.Metadata.Name, req.Metadata.Namespace = o.Name, o.Namespace
+	req.Metadata.Annotations = map[string]string{v1alpha1.FunctionAnnotation: "exec:\n  path: clusterpair-fn\n"}
+	spec := &req.Spec
+	spec.Mode = mode
+	var output *v1alpha1.Output
+	if lay.encryptsOutput() {
+		output = &v1alpha1.Output{File: lay.outputFile(), Encrypt: &v1alpha1.Encryption{Recipients: v1alpha1.Recipients{Age: o.outputAge()}}}
 	}
-	if f.tokenFile == "" {
-		f.tokenFile = TokenFile
-	}
-	var b strings.Builder
-	switch enc := f.encryptedFiles(); len(enc) {
-	case 1:
-		b.WriteString("# Created by `clusterpair-fn new`. " + enc[0] + " is\n# SOPS-encrypted")
-	case 2:
-		b.WriteString("# Created by `clusterpair-fn new`. " + enc[0] + " and " + enc[1] + " are\n# SOPS-encrypted")
-	default:
-		b.WriteString("# Created by `clusterpair-fn new`. SOPS-encrypted: " + strings.Join(enc, ",\n#   "))
-	}
-	b.WriteString("; check before committing with `clusterpair-fn check --live`.\n")
-	fmt.Fprintf(&b, "apiVersion: %s\nkind: %s\n", v1alpha1.APIVersion, v1alpha1.Kind)
-	fmt.Fprintf(&b, "metadata:\n  name: %s\n  namespace: %s\n", scalar(f.name), scalar(f.namespace))
-	b.WriteString("  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: clusterpair-fn\n")
-	b.WriteString("spec:\n")
-	fmt.Fprintf(&b, "  mode: %s\n", scalar(string(f.mode)))
-	fmt.Fprintf(&b, "  destination:\n    kubeconfig:\n      file: %s\n", f.kubeconfigFile)
-	if f.server != "" {
-		fmt.Fprintf(&b, "      server: %s\n", scalar(f.server))
-	}
-	if f.ip != "" {
-		fmt.Fprintf(&b, "  storage:\n    ip: %s\n    port: %d\n    token:\n      file: %s\n", scalar(f.ip), f.port, f.tokenFile)
-	}
-	if f.projectMappings != "" {
-		fmt.Fprintf(&b, "  rancher:\n    projectMappings: %s\n", scalar(f.projectMappings))
-	}
-	if f.objectStore != nil {
-		writeObjectStore(&b, f.objectStore, f.objectStoreFile)
-	}
-	if r := f.reverse; r != nil {
-		fmt.Fprintf(&b, "  reverse:\n    kubeconfig:\n      file: %s\n", r.kubeconfigFile)
-		if r.server != "" {
-			fmt.Fprintf(&b, "      server: %s\n", scalar(r.server))
+	names := [][2]string{{KubeconfigFile, TokenFile}, {ReverseKubeconfigFile, ReverseTokenFile}}
+	for i, s := range sides {
+		kc := v1alpha1.KubeconfigSource{SecretRef: v1alpha1.SecretRef{File: lay.input(names[i][0])}, Server: s.Server}
+		var storage *v1alpha1.Storage
+		if s.ip != "" {
+			storage = &v1alpha1.Storage{IP: s.ip, Port: s.port, Token: v1alpha1.SecretRef{File: lay.input(names[i][1])}}
 		}
-		if r.ip != "" {
-			fmt.Fprintf(&b, "    storage:\n      ip: %s\n      port: %d\n      token:\n        file: %s\n", scalar(r.ip), r.port, r.tokenFile)
+		if s.side == v1alpha1.SideSource {
+			spec.Destination.Kubeconfig, spec.Storage = kc, storage
+			continue
 		}
-		if r.outputFile != "" {
-			fmt.Fprintf(&b, "    output:\n      file: %s\n      encrypt:\n        age:\n", scalar(r.outputFile))
-			for _, a := range f.outputAge {
-				fmt.Fprintf(&b, "          - %s\n", scalar(a))
-			}
+		spec.Reverse = &v1alpha1.Reverse{Kubeconfig: kc, Storage: storage}
+		if output != nil && lay == LayoutFlux {
+			out := *output
+			output.File, out.File = renderedFile(v1alpha1.SideSource), renderedFile(v1alpha1.SideDestination)
+			spec.Reverse.Output = &out
 		}
 	}
-	if len(f.outputAge) > 0 || f.outputFile != "" {
-		b.WriteString("  output:\n")
-		if f.outputFile != "" {
-			fmt.Fprintf(&b, "    file: %s\n", scalar(f.outputFile))
-		}
-		if len(f.outputAge) > 0 {
-			b.WriteString("    encrypt:\n      age:\n")
-			for _, r := range f.outputAge {
-				fmt.Fprintf(&b, "        - %s\n", scalar(r))
-			}
-		}
+	if o.ProjectMappings != "" {
+		spec.Rancher = &v1alpha1.Rancher{} // its value is written as given (requestYAML)
 	}
-	return []byte(b.String())
+	if store != nil {
+		spec.ObjectStore = store.spec(lay.input(ObjectStoreFile))
+	}
+	spec.Output = output
+	return req
 }
 
-// writeObjectStore writes spec.objectStore: the settings given, and a
-// reference into file for each credential.
-func writeObjectStore(b *strings.Builder, s *objectStore, file string) {
-	o := s.opts
-	fmt.Fprintf(b, "  objectStore:\n    provider: %s\n    bucket: %s\n", s.provider, scalar(o.Bucket))
-	ref := func(indent, name, key string) {
-		fmt.Fprintf(b, "%s%s:\n%s  file: %s\n%s  key: %s\n", indent, name, indent, file, indent, key)
+// requestYAML writes the request: readable in review, its fields in the
+// order of the API types, under a comment naming the encrypted files;
+// projectMappings as given (storkctl's string), so that Load reports
+// whatever is wrong with it.
+func requestYAML(req *v1alpha1.ClusterPairRequest, projectMappings string, encrypted []string) ([]byte, error) {
+	js, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("writing the request: %w", err)
 	}
-	setting := func(name, value string) {
-		if value != "" {
-			fmt.Fprintf(b, "      %s: %s\n", name, scalar(value))
-		}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(js, &doc); err != nil {
+		return nil, fmt.Errorf("writing the request: %w", err)
 	}
-	for _, c := range s.credentials {
-		if c.key == "encryptionKey" {
-			ref("    ", "encryptionKey", c.key)
-		}
+	blockStyle(&doc, projectMappings)
+	var b strings.Builder
+	switch len(encrypted) {
+	case 1:
+		b.WriteString("# Created by `clusterpair-fn new`. " + encrypted[0] + " is\n# SOPS-encrypted")
+	case 2:
+		b.WriteString("# Created by `clusterpair-fn new`. " + encrypted[0] + " and " + encrypted[1] + " are\n# SOPS-encrypted")
+	default:
+		b.WriteString("# Created by `clusterpair-fn new`. SOPS-encrypted: " + strings.Join(encrypted, ",\n#   "))
 	}
-	fmt.Fprintf(b, "    %s:\n", s.provider)
-	switch s.provider {
-	case v1alpha1.ProviderS3:
-		setting("endpoint", o.S3Endpoint)
-		setting("region", o.S3Region)
-		if o.S3DisableSSL {
-			b.WriteString("      disableSSL: true\n")
-		}
-		setting("storageClass", o.S3StorageClass)
-		setting("sse", o.S3SSE)
-	case v1alpha1.ProviderAzure:
-		setting("accountName", o.AzureAccountName)
-		setting("environment", o.AzureEnvironment)
-		setting("resourceGroup", o.AzureResourceGroup)
-	case v1alpha1.ProviderGoogle:
-		setting("projectID", o.GoogleProjectID)
+	b.WriteString("; check before committing with `clusterpair-fn check --live`.\n")
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return nil, fmt.Errorf("writing the request: %w", err)
 	}
-	for _, c := range s.credentials {
-		if section, name, ok := strings.Cut(c.key, "."); ok && section == string(s.provider) {
-			ref("      ", name, c.key)
+	return []byte(b.String()), nil
+}
+
+// blockStyle turns the JSON a request marshals to into block-style YAML:
+// no flow style or quotes but where a scalar needs them, no null fields
+// (metadata.creationTimestamp), and projectMappings as the string given.
+func blockStyle(n *yaml.Node, projectMappings string) {
+	n.Style = 0
+	if n.Kind == yaml.MappingNode {
+		kept := n.Content[:0]
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if v.Tag == "!!null" {
+				continue
+			}
+			if k.Value == "projectMappings" {
+				*v = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: projectMappings}
+			}
+			kept = append(kept, k, v)
 		}
+		n.Content = kept
+	}
+	for _, c := range n.Content {
+		blockStyle(c, projectMappings)
 	}
 }
 
@@ -207,21 +176,4 @@ func kustomizationYAML(reverse bool) []byte {
 kind: Kustomization
 generators:
   - ` + RequestFile + "\n")
-}
-
-var plainScalar = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/:=,\[\]-]*$`)
-
-// scalar writes s as a plain YAML scalar when that reads back as the same
-// string, and double-quoted (JSON quoting, which YAML accepts) otherwise.
-func scalar(s string) string {
-	if plainScalar.MatchString(s) && !strings.Contains(s, ": ") {
-		var v map[string]any
-		if err := yaml.Unmarshal([]byte("v: "+s), &v); err == nil {
-			if got, ok := v["v"].(string); ok && got == s {
-				return s
-			}
-		}
-	}
-	q, _ := json.Marshal(s)
-	return string(q)
 }

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"regexp"
+
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
 // envName is a portable environment variable name. A --X-env value that is
@@ -67,12 +69,12 @@ func (s secretSource) read(stdin io.Reader, getenv func(string) string) ([]byte,
 		defer f.Close()
 		r = f
 	}
-	b, err := io.ReadAll(io.LimitReader(r, maxTokenSize+1))
+	b, tooLarge, err := secrets.ReadAtMost(r, secrets.MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("%s cannot be read: %s", s.fileDesc(), withoutPath(err))
 	}
-	if len(b) > maxTokenSize {
-		return nil, fmt.Errorf("%s holds more than %d bytes; %s", s.fileDesc(), maxTokenSize, s.what)
+	if tooLarge {
+		return nil, fmt.Errorf("%s holds more than %d bytes; %s", s.fileDesc(), secrets.MaxFileSize, s.what)
 	}
 	return b, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
 // TestSecretSourceNeverEchoesAValue: --X-env takes a variable's name; an
@@ -98,7 +99,7 @@ func TestNewNeverEchoesWhatASecretFlagWasGiven(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(largeNamedLikeToken), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(largeNamedLikeToken, []byte(strings.Repeat("x", maxTokenSize+1)), 0o600); err != nil {
+	if err := os.WriteFile(largeNamedLikeToken, []byte(strings.Repeat("x", secrets.MaxFileSize+1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -112,7 +113,7 @@ func TestNewNeverEchoesWhatASecretFlagWasGiven(t *testing.T) {
 		{name: "a JWT in -file", file: jwt, want: "the file given to FLAG cannot be opened: no such file or directory"},
 		{name: "a token as an absolute path in -file", file: filepath.Join(inputs, "nope", token), want: "the file given to FLAG cannot be opened: no such file or directory"},
 		{name: "a directory named like a token in -file", file: dirNamedLikeToken, want: "the file given to FLAG cannot be read: is a directory"},
-		{name: "a large file named like a token in -file", file: largeNamedLikeToken, want: "the file given to FLAG holds more than 65536 bytes; "},
+		{name: "a large file named like a token in -file", file: largeNamedLikeToken, want: "the file given to FLAG holds more than 1048576 bytes; "},
 	}
 	hidden := []string{token, token[6:38], jwt, jwt[len(jwt)-32:], inputs}
 	for _, pair := range secretFlagPairs() {

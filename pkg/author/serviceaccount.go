@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -32,9 +33,6 @@ const (
 	DefaultClusterRole = "cluster-admin"
 	// MinTokenDuration is the shortest token the TokenRequest API issues.
 	MinTokenDuration = 10 * time.Minute
-	// managedByLabel marks the objects New creates.
-	managedByLabel = "app.kubernetes.io/managed-by"
-	managedByValue = "clusterpair-fn"
 	// tokenLabel marks the token Secrets New creates (their names are
 	// generated, see secret): tokenSecret for a
 	// kubernetes.io/service-account-token Secret, tokenBinding for the
@@ -148,7 +146,9 @@ func (o ServiceAccountOptions) legacySecretNames() map[string]string {
 	return map[string]string{o.Name + "-token": tokenSecret, o.Name + "-token-binding": tokenBinding}
 }
 
-func managedLabels() map[string]string { return map[string]string{managedByLabel: managedByValue} }
+func managedLabels() map[string]string {
+	return map[string]string{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue}
+}
 
 func (o ServiceAccountOptions) serviceAccount() *corev1.ServiceAccount {
 	return &corev1.ServiceAccount{

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
 )
 
 // fakeCluster is a fake clientset whose "token controller" fills every
@@ -172,7 +173,7 @@ func TestProvisionIsIdempotentAndForceRotates(t *testing.T) {
 		t.Errorf("token source %q", res.Token)
 	}
 	sec, err := c.CoreV1().Secrets("kube-system").Get(ctx, first, metav1.GetOptions{})
-	if err != nil || sec.Labels[tokenLabel] != tokenSecret || sec.Labels[managedByLabel] != managedByValue ||
+	if err != nil || sec.Labels[tokenLabel] != tokenSecret || sec.Labels[v1alpha1.ManagedByLabel] != v1alpha1.ManagedByValue ||
 		sec.Annotations[serviceAccountAnnotation] != "stork-dr" || sec.Annotations[corev1.ServiceAccountNameKey] != "stork-dr" {
 		t.Errorf("token Secret %+v %v", sec, err)
 	}

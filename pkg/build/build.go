@@ -141,7 +141,7 @@ func Run(o Options) (*Render, error) {
 	}
 	var objects []*sdk.KubeObject
 	for i := range run.Requests {
-		objects = append(objects, run.Requests[i].Objects()...)
+		objects = append(objects, run.Requests[i].Objects...)
 	}
 	sort.SliceStable(objects, func(i, j int) bool { return applyOrder(objects[i]) < applyOrder(objects[j]) })
 	return check(objects, o)

@@ -13,6 +13,7 @@ import (
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/build"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
 // pairDir is a copy of examples/kustomize (a request and its encrypted
@@ -134,7 +135,7 @@ func TestRunRefuses(t *testing.T) {
 		{name: "generator file holds nothing", k: header + "generators:\n  - gen.yaml\n", extra: map[string]string{"gen.yaml": "# nothing\n"}, wantErr: build.ErrEmptyRender, want: []string{"hold no ClusterPairRequest"}},
 		{name: "generator not YAML", k: header + "generators:\n  - gen.yaml\n", extra: map[string]string{"gen.yaml": "a: [\n"}, want: []string{"is not a stream of Kubernetes objects"}},
 		{name: "kustomization not YAML", k: "generators: [\n", want: []string{"kustomization.yaml"}},
-		{name: "kustomization with too many nodes", k: gen + "# " + strings.Repeat(",", fn.MaxInputSeparators+1) + "\n", want: []string{"YAML separators"}},
+		{name: "kustomization with too many nodes", k: gen + "# " + strings.Repeat(",", secrets.MaxInputSeparators+1) + "\n", want: []string{"YAML separators"}},
 		{name: "a request that fails", extra: map[string]string{"clusterpair.yaml": "apiVersion: fn.clusterpair.dev/v1alpha1\nkind: ClusterPairRequest\nmetadata:\n  name: dr-west\n  namespace: app\nspec:\n  mode: async-dr\n  destination:\n    kubeconfig:\n      file: ../escape.yaml\n"}, wantErr: build.ErrFailed},
 		{name: "a request in another version", extra: map[string]string{"clusterpair.yaml": "apiVersion: fn.clusterpair.dev/v1beta9\nkind: ClusterPairRequest\nmetadata:\n  name: dr-west\n"}, wantErr: build.ErrFailed},
 	}

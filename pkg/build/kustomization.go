@@ -48,8 +48,8 @@ func readKustomization(files *secrets.Resolver) (string, *types.Kustomization, e
 		return "", nil, fmt.Errorf("the directory has %d kustomization files (%s); kustomize refuses that too: keep one", len(found), strings.Join(found, ", "))
 	}
 	name := found[0]
-	if n := fn.YAMLSeparators(data); n > fn.MaxInputSeparators {
-		return "", nil, fmt.Errorf("%s has %d YAML separators; the limit is %d", name, n, fn.MaxInputSeparators)
+	if err := secrets.CheckParseSize(name, data); err != nil {
+		return "", nil, err
 	}
 	var k types.Kustomization
 	if err := k.Unmarshal(data); err != nil {
@@ -124,8 +124,8 @@ func generatorRequests(files *secrets.Resolver, kustomization string, k *types.K
 		if err != nil {
 			return nil, fmt.Errorf("%s %q: %w", field, entry, err)
 		}
-		if n := fn.YAMLSeparators(data); n > fn.MaxInputSeparators {
-			return nil, fmt.Errorf("%s: %s has %d YAML separators; the limit is %d", field, entry, n, fn.MaxInputSeparators)
+		if err := secrets.CheckParseSize(entry, data); err != nil {
+			return nil, fmt.Errorf("%s: %w", field, err)
 		}
 		objects, err := sdk.ParseKubeObjects(data)
 		if err != nil {

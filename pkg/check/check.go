@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/transform"
 )
@@ -49,7 +48,7 @@ type Options struct {
 	// Limits bound the whole check as they bound one run of the function:
 	// the requests found, and the bytes read from referenced files by all
 	// of them together (zero fields take fn's defaults).
-	Limits fn.Limits
+	Limits secrets.Limits
 }
 
 // Report is the outcome of Run.
@@ -98,11 +97,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	live := liveOptions{timeout: timeout, allowExec: opts.AllowExec, probeCommand: opts.ProbeCommand, pluginEnv: PluginEnv(os.Environ())}
 	report := &Report{Live: opts.Live}
 	for _, req := range requests {
-		for _, side := range sidesOf(req, opts.Side) {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			p := renderPair(req, side, opts.Decryptor, opts.Encryptor, now, budget)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		for _, p := range checkRequest(req, opts, now, budget) {
 			if opts.Live {
 				p.runLive(ctx, live)
 			}
@@ -111,17 +109,4 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 	}
 	return report, nil
-}
-
-// sidesOf returns the processor sides to render a request with: "" (the
-// only pair) for a one-way request, the chosen side or both for a
-// bidirectional one.
-func sidesOf(req Request, chosen transform.Side) []transform.Side {
-	switch {
-	case !req.Bidirectional:
-		return []transform.Side{""}
-	case chosen != "":
-		return []transform.Side{chosen}
-	}
-	return []transform.Side{transform.SideSource, transform.SideDestination}
 }

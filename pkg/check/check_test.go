@@ -79,20 +79,20 @@ func TestFind(t *testing.T) {
 	var summary []string
 	for _, r := range got {
 		rel, _ := filepath.Rel(root, r.Path)
-		s := fmt.Sprintf("%s#%d %s bidi=%v", rel, r.Index, r.ID(), r.Bidirectional)
+		s := fmt.Sprintf("%s#%d %s", rel, r.Index, r.ID())
 		if r.Problem != "" {
 			s += " problem"
 		}
 		summary = append(summary, s)
 	}
 	want := []string{
-		"a/b/request.json#0 three bidi=false",
-		"a/broken.yaml#0 ? bidi=false problem",
-		"a/link.json#0 three bidi=false",
-		"a/multi.yaml#1 app/one bidi=false",
-		"a/multi.yaml#2 app/two bidi=true",
-		"a/nullreverse/r.yaml#0 five bidi=false",
-		"a/other-version.yml#0 app/four bidi=false",
+		"a/b/request.json#0 three",
+		"a/broken.yaml#0 ? problem",
+		"a/link.json#0 three",
+		"a/multi.yaml#1 app/one",
+		"a/multi.yaml#2 app/two",
+		"a/nullreverse/r.yaml#0 five",
+		"a/other-version.yml#0 app/four",
 	}
 	if strings.Join(summary, "\n") != strings.Join(want, "\n") {
 		t.Errorf("Find:\n%s\nwant:\n%s", strings.Join(summary, "\n"), strings.Join(want, "\n"))

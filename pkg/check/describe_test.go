@@ -18,7 +18,7 @@ func TestRenderPairDescribesARequestThatIsNotRendered(t *testing.T) {
 	testenv.Isolate(t)
 	doc := []byte("apiVersion: fn.clusterpair.dev/v1alpha1\nkind: ClusterPairRequest\nmetadata:\n  name: a\n  namespace: app\n  annotations:\n    config.kubernetes.io/path: ../elsewhere/clusterpair.yaml\nspec:\n  mode: migration\n  destination:\n    kubeconfig:\n      file: kc.yaml\n      server: https://api.west.example:6443\n  storage:\n    ip: px.west.example\n    token:\n      file: t.enc\n")
 	req := Request{Path: filepath.Join(t.TempDir(), "clusterpair.yaml"), doc: doc}
-	p := renderPair(req, "", testsops.NewDecryptor(), testsops.NewEncryptor(), time.Now, secrets.NewBudget(1<<20))
+	p := checkRequest(req, Options{Decryptor: testsops.NewDecryptor(), Encryptor: testsops.NewEncryptor()}, time.Now, secrets.NewBudget(1<<20))[0]
 	if p.Rendered || p.Errors() == 0 {
 		t.Fatalf("rendered %v, findings %+v: want refused", p.Rendered, p.Findings)
 	}

@@ -1,9 +1,11 @@
 // Package check is the pre-commit and CI gate behind `clusterpair-fn check`:
-// it finds every ClusterPairRequest under some directories and renders each
-// through the function's own processor (pkg/fn), exactly as kustomize would
-// run it, so that what passes here renders the same in Argo CD or CI. It
-// takes the processor's typed outcome (fn.Processor.Render): the findings,
-// and the rendered pair as it is before encoding and output encryption.
+// it finds every ClusterPairRequest under some directories (Find, a cheap
+// scan that decodes nothing) and renders each through the function's own
+// render step (fn.Processor.RenderEach and RenderRequest), exactly as
+// kustomize would run it, decoding it once for every side, so that what
+// passes here renders the same in Argo CD or CI. It takes the typed
+// outcome: the findings, and the rendered pair as it is before encoding
+// and output encryption.
 //
 // With Live, it also does from the operator's machine what Stork's
 // controller does from the source cluster: build a client from the rendered

@@ -14,12 +14,8 @@ import (
 
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
-
-// maxFileSize bounds the files searched for requests (a request is small;
-// a large YAML file is data, not a request).
-const maxFileSize = 1 << 20
 
 // Request is one ClusterPairRequest document found in a file.
 type Request struct {
@@ -29,8 +25,6 @@ type Request struct {
 	Index int
 	// Namespace and Name are the request's, as written.
 	Namespace, Name string
-	// Bidirectional is true when the request has spec.reverse.
-	Bidirectional bool
 	// Problem is set when the file mentions ClusterPairRequest but is not
 	// valid YAML; the request could then not be rendered at all.
 	Problem string
@@ -114,7 +108,7 @@ func findInFile(p string) ([]Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	if info.Size() > maxFileSize {
+	if info.Size() > secrets.MaxFileSize { // a request is small; a large file is data
 		return nil, nil
 	}
 	data, err := os.ReadFile(p)
@@ -124,8 +118,8 @@ func findInFile(p string) ([]Request, error) {
 	if !bytes.Contains(data, []byte(v1alpha1.Kind)) {
 		return nil, nil
 	}
-	if n := fn.YAMLSeparators(data); n > fn.MaxInputSeparators {
-		return []Request{{Path: p, Problem: fmt.Sprintf("the file has %d YAML separators (about as many nodes); the limit is %d, which bounds the memory its parse takes", n, fn.MaxInputSeparators)}}, nil
+	if err := secrets.CheckParseSize("the file", data); err != nil {
+		return []Request{{Path: p, Problem: err.Error()}}, nil
 	}
 	var out []Request
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -151,11 +145,6 @@ func findInFile(p string) ([]Request, error) {
 		r := Request{Path: p, Index: i, doc: doc}
 		if meta := child(m, "metadata"); meta != nil {
 			r.Name, r.Namespace = scalarValue(meta, "name"), scalarValue(meta, "namespace")
-		}
-		if spec := child(m, "spec"); spec != nil {
-			if rev := child(spec, "reverse"); rev != nil && rev.Tag != "!!null" {
-				r.Bidirectional = true
-			}
 		}
 		out = append(out, r)
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
 // TestCheckLimitsTheWholeRun: check renders each request as a run of its
@@ -23,7 +23,7 @@ func TestCheckLimitsTheWholeRun(t *testing.T) {
 		writePair(t, filepath.Join(root, fmt.Sprintf("p%d", i)), pairSpec{name: fmt.Sprintf("p%d", i), server: "https://dst.example.com:6443", token: "tok", pxIP: "px.example.com", pxPort: 9001, pxToken: "px"})
 	}
 	dec := testsops.NewDecryptor()
-	if _, err := Run(context.Background(), Options{Paths: []string{root}, Decryptor: dec, Limits: fn.Limits{MaxRequests: 2}}); err == nil || !strings.Contains(err.Error(), "found 3 ClusterPairRequests") || !strings.Contains(err.Error(), "at most 2") {
+	if _, err := Run(context.Background(), Options{Paths: []string{root}, Decryptor: dec, Limits: secrets.Limits{MaxRequests: 2}}); err == nil || !strings.Contains(err.Error(), "found 3 ClusterPairRequests") || !strings.Contains(err.Error(), "at most 2") {
 		t.Errorf("error = %v, want the request limit", err)
 	}
 	one, err := Run(context.Background(), Options{Paths: []string{filepath.Join(root, "p0")}, Decryptor: dec})
@@ -35,7 +35,7 @@ func TestCheckLimitsTheWholeRun(t *testing.T) {
 	for _, f := range []string{"destination-kubeconfig.yaml", "px-token.enc"} {
 		perPair += fileSize(t, filepath.Join(root, "p0", f))
 	}
-	r, err := Run(context.Background(), Options{Paths: []string{root}, Decryptor: dec, Limits: fn.Limits{MaxReadBytes: perPair * 2}})
+	r, err := Run(context.Background(), Options{Paths: []string{root}, Decryptor: dec, Limits: secrets.Limits{MaxReadBytes: perPair * 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func fileSize(t *testing.T, path string) int64 {
 // YAML nodes than one run of the function may parse is reported, unparsed.
 func TestFindBoundsWhatItParses(t *testing.T) {
 	dir := t.TempDir()
-	doc := "kind: ClusterPairRequest\njunk: [" + strings.Repeat("a,", fn.MaxInputSeparators) + "a]\n"
+	doc := "kind: ClusterPairRequest\njunk: [" + strings.Repeat("a,", secrets.MaxInputSeparators) + "a]\n"
 	if err := os.WriteFile(filepath.Join(dir, "bomb.yaml"), []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestFindBoundsWhatItParses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(requests) != 1 || !strings.Contains(requests[0].Problem, fmt.Sprintf("the limit is %d", fn.MaxInputSeparators)) {
+	if len(requests) != 1 || !strings.Contains(requests[0].Problem, fmt.Sprintf("the limit is %d", secrets.MaxInputSeparators)) {
 		t.Errorf("requests = %+v, want one problem naming the limit", requests)
 	}
 }

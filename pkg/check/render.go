@@ -1,6 +1,7 @@
 package check
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -83,66 +84,65 @@ func (p *Pair) Failed() bool {
 	return false
 }
 
-// renderPair renders one side of a request through fn.Processor.Render, on
-// a ResourceList built as kustomize builds it for a generator (the request
-// is the functionConfig; here also an item marked local-config, as the
-// function leaves it), in the request's directory. It takes the findings
-// and the rendered pair typed, as the function has them before it encodes
-// and (spec.output.encrypt) encrypts the pair: an encrypted output needs no
+// checkRequest renders every side of one request to check (see sidesOf)
+// through the function's render step (fn.Processor.RenderRequest), in the
+// request's directory, decoding it once. It takes the findings and the
+// rendered pair typed, as the function has them before it encodes and
+// (spec.output.encrypt) encrypts the pair: an encrypted output needs no
 // key of its recipients here.
-func renderPair(req Request, side transform.Side, dec secrets.Decryptor, enc secrets.Encryptor, now func() time.Time, budget *secrets.Budget) *Pair {
-	p := &Pair{Request: req, Side: side, Name: req.ID()}
-	if side == "" {
-		p.Side = transform.SideSource
+func checkRequest(req Request, opts Options, now func() time.Time, budget *secrets.Budget) []*Pair {
+	fail := func(err error) []*Pair {
+		p := &Pair{Request: req, Side: v1alpha1.SideSource, Name: req.ID()}
+		p.Findings.Errorf("", "%s", err)
+		return []*Pair{p}
 	}
 	if req.Problem != "" {
-		p.Findings.Errorf("", "%s", req.Problem)
-		return p
+		return fail(errors.New(req.Problem))
 	}
-	rl, err := resourceList(req)
+	obj, err := sdk.ParseKubeObject(req.doc)
 	if err != nil {
-		p.Findings.Errorf("", "%s", err)
-		return p
+		return fail(fmt.Errorf("document %d is not a Kubernetes object: %s", req.Index+1, diag.ScrubParserError(trimYAML(err))))
 	}
-	dir, err := absDir(req.Path)
+	dir, err := filepath.Abs(filepath.Dir(req.Path))
 	if err != nil {
-		p.Findings.Errorf("", "%s", err)
-		return p
+		return fail(fmt.Errorf("locating the directory of %s: %w", req.Path, err))
 	}
-	proc := &fn.Processor{Decryptor: dec, Encryptor: enc, Root: dir, Now: now, Side: side, Budget: budget}
-	run, err := proc.Render(rl)
-	describeRequest(p, loadedOf(run, req), side)
+	// kustomize marks a generator's config local-config.
+	if err := obj.SetAnnotation(fn.LocalConfigAnnotation, "true"); err != nil {
+		return fail(err)
+	}
+	proc := &fn.Processor{Decryptor: opts.Decryptor, Encryptor: opts.Encryptor, Root: dir, Now: now, Budget: budget}
+	decoded, outs, err := proc.RenderEach(obj, func(cpr *v1alpha1.ClusterPairRequest) []v1alpha1.Side { return sidesOf(cpr, opts.Side) })
 	if err != nil {
-		// The root did not open, or this (lean) build hands the run over:
-		// its findings are not the function's.
-		p.Findings.Errorf("", "%s", err)
-		return p
+		return fail(err)
 	}
-	p.Findings.Add(run.Findings...)
-	var out *transform.Output
-	for i := range run.Requests {
-		p.Findings.Add(run.Requests[i].Findings...)
-		out = run.Requests[i].Output
+	pairs := make([]*Pair, len(outs))
+	for i, out := range outs {
+		p := &Pair{Request: req, Side: out.Side, Name: req.ID(), Findings: out.Findings}
+		if p.Side == "" {
+			p.Side = v1alpha1.SideSource
+		}
+		describeRequest(p, decoded.Loaded, p.Side)
+		if out.Output != nil {
+			p.Rendered = true
+			p.takePair(out.Output.ClusterPair)
+		}
+		pairs[i] = p
 	}
-	if out != nil && !p.Findings.HasErrors() {
-		p.Rendered = true
-		p.takePair(out.ClusterPair)
-	}
-	return p
+	return pairs
 }
 
-// resourceList wraps the request as kustomize does for a generator.
-func resourceList(req Request) (*sdk.ResourceList, error) {
-	fc, err := sdk.ParseKubeObject(req.doc)
-	if err != nil {
-		return nil, fmt.Errorf("document %d is not a Kubernetes object: %s", req.Index+1, diag.ScrubParserError(trimYAML(err)))
+// sidesOf returns the sides to render a request with: "" (the only pair)
+// for a one-way request (or one that does not decode), the chosen side or
+// both for a bidirectional one.
+func sidesOf(cpr *v1alpha1.ClusterPairRequest, chosen v1alpha1.Side) []v1alpha1.Side {
+	switch {
+	case cpr == nil || cpr.Spec.Reverse == nil:
+		return []v1alpha1.Side{""}
+	case chosen != "":
+		return []v1alpha1.Side{chosen}
 	}
-	// kustomize marks a generator's config local-config and passes it as
-	// the functionConfig and as the only item.
-	if err := fc.SetAnnotation(fn.LocalConfigAnnotation, "true"); err != nil {
-		return nil, err
-	}
-	return &sdk.ResourceList{FunctionConfig: fc, Items: sdk.KubeObjects{fc}}, nil
+	return []v1alpha1.Side{v1alpha1.SideSource, v1alpha1.SideDestination}
 }
 
 // takePair takes the rendered ClusterPair's identity, expiry, destination
@@ -158,37 +158,17 @@ func (p *Pair) takePair(cp *stork.ClusterPair) {
 	}
 }
 
-// loadedOf is the request as the function loaded it or, when the run
-// stopped before loading it (its annotation places it outside the root, the
-// root did not open), as v1alpha1.Load decodes it: a request that is not
-// rendered is still described.
-func loadedOf(run *fn.Rendering, req Request) *v1alpha1.ClusterPairRequest {
-	if run != nil {
-		// The ResourceList holds this one request.
-		for i := range run.Requests {
-			if l := run.Requests[i].Loaded; l != nil {
-				return l
-			}
-		}
-	}
-	cpr, _ := v1alpha1.Load(req.doc)
-	return cpr
-}
-
 // describeRequest fills in the mode, storage and server override of the
 // side from the loaded request (nil: it did not decode), so that a pair
 // that does not render is still described.
-func describeRequest(p *Pair, cpr *v1alpha1.ClusterPairRequest, side transform.Side) {
+func describeRequest(p *Pair, cpr *v1alpha1.ClusterPairRequest, side v1alpha1.Side) {
 	if cpr == nil {
 		return
 	}
 	p.Mode = string(cpr.Spec.Mode)
-	if side == "" {
-		side = transform.SideSource
-	}
 	view, ok := cpr.Side(side)
 	if !ok {
-		view, _ = cpr.Side(transform.SideSource)
+		view, _ = cpr.Side(v1alpha1.SideSource)
 	}
 	if view.Name != "" && view.Name != cpr.Metadata.Name {
 		p.Name = Request{Namespace: cpr.Metadata.Namespace, Name: view.Name}.ID()
@@ -208,13 +188,4 @@ func endpoint(ip, port string) string {
 		return u.Scheme + "://" + net.JoinHostPort(u.Hostname(), port)
 	}
 	return net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(ip, "["), "]"), port)
-}
-
-// absDir is the absolute directory of a file.
-func absDir(path string) (string, error) {
-	dir, err := filepath.Abs(filepath.Dir(path))
-	if err != nil {
-		return "", fmt.Errorf("locating the directory of %s: %w", path, err)
-	}
-	return dir, nil
 }

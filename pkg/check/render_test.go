@@ -29,7 +29,7 @@ func TestRenderPairFailures(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p := renderPair(c.req, "", testsops.NewDecryptor(), testsops.NewEncryptor(), time.Now, secrets.NewBudget(1<<20))
+			p := checkRequest(c.req, Options{Decryptor: testsops.NewDecryptor(), Encryptor: testsops.NewEncryptor()}, time.Now, secrets.NewBudget(1<<20))[0]
 			if p.Rendered || len(p.Findings) != 1 || p.Findings[0].Severity != diag.Error || !strings.Contains(p.Findings[0].Message, c.want) || p.config != nil {
 				t.Errorf("pair: rendered %v findings %+v, want one error %q", p.Rendered, p.Findings, c.want)
 			}

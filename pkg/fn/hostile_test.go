@@ -78,7 +78,7 @@ func TestHostileInput(t *testing.T) {
 			return []byte("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: fn.clusterpair.dev/v1alpha1\n  kind: ClusterPairRequest\n  metadata: {name: h, namespace: app}\n  extra: " + nested + "\n")
 		}, "max depth"},
 		{"ResourceList over the size limit", func(*testing.T, string) []byte {
-			return bytes.Repeat([]byte("#"), fn.MaxInputSize+1)
+			return bytes.Repeat([]byte("#"), secrets.MaxInputSize+1)
 		}, "exceeds"},
 		{"not UTF-8", func(*testing.T, string) []byte {
 			return []byte("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: fn.clusterpair.dev/v1alpha1\n  kind: ClusterPairRequest\n  metadata: {name: \"h\xff\xfe\", namespace: app}\n")

@@ -47,8 +47,8 @@ func vaultDir(t *testing.T, srv *testvault.Server) string {
 // TestKeySourceNotAllowedThroughTheFunction (both builds): a request whose
 // kubeconfig names a Vault the operator has not allowed, or whose
 // output.encrypt names one, fails naming the file (or field) and the
-// address; no connection is made and, in the lean build, nothing is handed
-// over to the full build.
+// address; no connection is made (the lean build decides before any
+// hand-over: pkg/secrets/sopslean TestLeanHandsOverOnlyAllowedVault).
 func TestKeySourceNotAllowedThroughTheFunction(t *testing.T) {
 	secretValues := fixtureSecrets(t)
 	srv := testvault.Start(t)
@@ -65,8 +65,8 @@ func TestKeySourceNotAllowedThroughTheFunction(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			rl, stderr, err := runWithPolicy(t, dir, secrets.KeyPolicy{}, resourceList(t, c.req))
-			if !errors.Is(err, fn.ErrFailed) || errors.Is(err, secrets.ErrNeedsFullSOPS) {
-				t.Fatalf("err = %v, want ErrFailed without a hand-over\n%s", err, stderr)
+			if !errors.Is(err, fn.ErrFailed) {
+				t.Fatalf("err = %v, want ErrFailed\n%s", err, stderr)
 			}
 			for _, w := range c.want {
 				if !strings.Contains(stderr, w) {
@@ -94,4 +94,45 @@ func allowVault(t *testing.T, srv *testvault.Server) secrets.KeyPolicy {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestAllowedVaultRendersThroughTheFunction (both builds: the lean one
+// through its clusterpair-fn-full co-process): a kubeconfig encrypted to
+// the fake Vault renders when the operator allows its address, through it.
+func TestAllowedVaultRendersThroughTheFunction(t *testing.T) {
+	srv := testvault.Start(t)
+	dir := fixtureDir(t)
+	t.Setenv("VAULT_TOKEN", testvault.Token)
+	policy := allowVault(t, srv)
+	data, err := os.ReadFile(filepath.Join(dir, "kubeconfig.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := testsops.NewDecryptor().Decrypt("kubeconfig.yaml", data, secrets.FormatYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := doc.Whole("kubeconfig.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := testsops.NewEncryptor().EncryptYAML(plain.Bytes(), secrets.EncryptOptions{Groups: []secrets.KeyGroup{{HCVaultTransit: []string{srv.KeyURI("k")}}}, Policy: policy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "vault-kubeconfig.yaml"), enc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := srv.Requests()
+	req := request("a", "app", "vault-kubeconfig.yaml") + "  output:\n    plaintext: allow\n"
+	rl, stderr, err := runWithPolicy(t, dir, policy, resourceList(t, req))
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr)
+	}
+	if n := countKind(rl, "ClusterPair"); n != 1 {
+		t.Fatalf("rendered %d ClusterPairs, want 1", n)
+	}
+	if srv.Requests() == before {
+		t.Error("the allowed Vault was not used")
+	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
 // manyRequests is a ResourceList of n requests as items.
@@ -28,12 +29,12 @@ func TestRequestLimit(t *testing.T) {
 	cases := []struct {
 		name     string
 		requests int
-		limits   fn.Limits
+		limits   secrets.Limits
 		wantErr  bool
 	}{
-		{"ten thousand against the default", 10000, fn.Limits{}, true},
-		{"one over a raised limit", 11, fn.Limits{MaxRequests: 10}, true},
-		{"at the limit", 10, fn.Limits{MaxRequests: 10}, false},
+		{"ten thousand against the default", 10000, secrets.Limits{}, true},
+		{"one over a raised limit", 11, secrets.Limits{MaxRequests: 10}, true},
+		{"at the limit", 10, secrets.Limits{MaxRequests: 10}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -54,7 +55,7 @@ func TestRequestLimit(t *testing.T) {
 			}
 			limit := tc.limits.MaxRequests
 			if limit == 0 {
-				limit = fn.DefaultMaxRequests
+				limit = secrets.DefaultMaxRequests
 			}
 			want := fmt.Sprintf("holds %d ClusterPairRequests; one run renders at most %d (raise it with --max-requests or CLUSTERPAIR_FN_MAX_REQUESTS", tc.requests, limit)
 			if !strings.Contains(stderr.String(), want) {
@@ -72,7 +73,7 @@ func TestRequestLimit(t *testing.T) {
 func TestReadBudget(t *testing.T) {
 	dir := fixtureDir(t)
 	var stdout, stderr bytes.Buffer
-	p := &fn.Processor{Decryptor: testsops.NewDecryptor(), Encryptor: testsops.NewEncryptor(), Root: dir, Log: &stderr, Limits: fn.Limits{MaxReadBytes: 100}}
+	p := &fn.Processor{Decryptor: testsops.NewDecryptor(), Encryptor: testsops.NewEncryptor(), Root: dir, Log: &stderr, Limits: secrets.Limits{MaxReadBytes: 100}}
 	err := fn.Run(p, bytes.NewReader(manyRequests(1)), &stdout)
 	if err == nil {
 		t.Fatal("the render succeeded")
@@ -88,11 +89,11 @@ func TestReadBudget(t *testing.T) {
 // (which take about a kilobyte each once parsed) is refused before it is
 // parsed, naming the limit.
 func TestInputNodeLimit(t *testing.T) {
-	input := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: junk\n  data:\n    junk: [" + strings.Repeat("a,", fn.MaxInputSeparators) + "a]\n"
+	input := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: junk\n  data:\n    junk: [" + strings.Repeat("a,", secrets.MaxInputSeparators) + "a]\n"
 	var stdout, stderr bytes.Buffer
 	p := &fn.Processor{Decryptor: testsops.NewDecryptor(), Encryptor: testsops.NewEncryptor(), Root: t.TempDir(), Log: &stderr}
 	err := fn.Run(p, strings.NewReader(input), &stdout)
-	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("the limit is %d", fn.MaxInputSeparators)) {
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("the limit is %d", secrets.MaxInputSeparators)) {
 		t.Fatalf("error = %v, want the separator limit", err)
 	}
 	if stdout.Len() != 0 {

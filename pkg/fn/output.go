@@ -2,7 +2,6 @@ package fn
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path"
 	"reflect"
@@ -25,7 +24,7 @@ const EncryptedRegex = "^(spec|data|stringData)$"
 // plaintextGuard refuses to render plaintext credentials where the output is
 // written back into the package (kpt render, which sets package-path),
 // unless the request explicitly allows it.
-func plaintextGuard(req request, output v1alpha1.Output, field string) *diag.Finding {
+func plaintextGuard(req *Request, output v1alpha1.Output, field string) *diag.Finding {
 	if req.fromFile || req.object.GetAnnotation(PackagePathAnnotation) == "" || output.Encrypt != nil || output.Plaintext == v1alpha1.PlaintextAllow {
 		return nil
 	}
@@ -35,7 +34,7 @@ func plaintextGuard(req request, output v1alpha1.Output, field string) *diag.Fin
 // emit turns a side's rendered objects into KRM objects: encoded, placed
 // next to the request, and SOPS-encrypted when the output asks for it,
 // keeping earlier ciphertext whenever it still decrypts to the same object.
-func (r *renderer) emit(req request, res *secrets.Resolver, out *transform.Output, output v1alpha1.Output, field string) ([]*sdk.KubeObject, diag.Findings) {
+func (p *Processor) emit(req *Request, res *secrets.Resolver, out *transform.Output, output v1alpha1.Output, field string) ([]*sdk.KubeObject, diag.Findings) {
 	var fs diag.Findings
 	// Earlier encrypted output: in output.file, else among the items (kpt).
 	var fromFile map[objectID]*sdk.KubeObject
@@ -55,7 +54,7 @@ func (r *renderer) emit(req request, res *secrets.Resolver, out *transform.Outpu
 		if o := fromFile[id]; o != nil {
 			return o
 		}
-		return r.encrypted[id]
+		return req.earlier[id]
 	}
 	var objects []*sdk.KubeObject
 	for _, o := range out.Objects() {
@@ -70,7 +69,7 @@ func (r *renderer) emit(req request, res *secrets.Resolver, out *transform.Outpu
 			return nil, fs
 		}
 		if output.Encrypt != nil {
-			enc, f := r.encrypt(obj, plain, previous, *output.Encrypt, field+".encrypt")
+			enc, f := p.encrypt(obj, plain, previous, *output.Encrypt, field+".encrypt")
 			if f != nil {
 				fs.Add(*f)
 				if f.Severity == diag.Error {
@@ -95,10 +94,10 @@ func (r *renderer) emit(req request, res *secrets.Resolver, out *transform.Outpu
 // encrypt returns the earlier encrypted version of obj when it decrypts to
 // the same object, and a fresh encryption otherwise. A warning says when an
 // earlier version exists but cannot be decrypted here.
-func (r *renderer) encrypt(obj *sdk.KubeObject, plain []byte, previous func(objectID) *sdk.KubeObject, enc v1alpha1.Encryption, field string) (*sdk.KubeObject, *diag.Finding) {
+func (p *Processor) encrypt(obj *sdk.KubeObject, plain []byte, previous func(objectID) *sdk.KubeObject, enc v1alpha1.Encryption, field string) (*sdk.KubeObject, *diag.Finding) {
 	var warning *diag.Finding
 	if prev := previous(idOf(obj)); prev != nil {
-		same, err := r.samePlaintext(prev, plain)
+		same, err := p.samePlaintext(prev, plain)
 		switch {
 		case err != nil:
 			warning = &diag.Finding{Severity: diag.Warning, Field: field, Message: fmt.Sprintf("the earlier encrypted %s %s cannot be decrypted here (%s), so it is re-encrypted and its ciphertext changes; add a recipient whose key this renderer holds to keep renders stable", obj.GetKind(), obj.GetName(), secrets.ReasonOf(err))}
@@ -106,20 +105,17 @@ func (r *renderer) encrypt(obj *sdk.KubeObject, plain []byte, previous func(obje
 			return prev, nil
 		}
 	}
-	if r.encryptor == nil {
+	if p.Encryptor == nil {
 		return nil, &diag.Finding{Severity: diag.Error, Field: field, Message: fmt.Sprintf("encrypting the %s: %s", obj.GetKind(), secrets.ErrNoEncryptor)}
 	}
-	ciphertext, err := r.encryptor.EncryptYAML(plain, secrets.EncryptOptions{
+	ciphertext, err := p.Encryptor.EncryptYAML(plain, secrets.EncryptOptions{
 		Groups:           keyGroups(enc),
 		ShamirThreshold:  enc.ShamirThreshold,
 		EncryptedRegex:   EncryptedRegex,
 		MACOnlyEncrypted: true,
-		Policy:           secrets.PolicyOf(r.decryptor),
+		Policy:           secrets.PolicyOf(p.Decryptor),
 	})
 	if err != nil {
-		if errors.Is(err, secrets.ErrNeedsFullSOPS) {
-			r.needsFull.Store(true)
-		}
 		return nil, &diag.Finding{Severity: diag.Error, Field: field, Message: fmt.Sprintf("encrypting the %s: %s", obj.GetKind(), err)}
 	}
 	out, err := sdk.ParseKubeObject(ciphertext)
@@ -147,8 +143,8 @@ func previousFromFile(res *secrets.Resolver, file, field string) ([]*sdk.KubeObj
 
 // samePlaintext decrypts an earlier encrypted object and compares it with a
 // new plaintext rendering, ignoring annotations that orchestrators add.
-func (r *renderer) samePlaintext(prev *sdk.KubeObject, plain []byte) (bool, error) {
-	doc, err := r.decryptor.Decrypt("earlier output", []byte(prev.String()), secrets.FormatYAML)
+func (p *Processor) samePlaintext(prev *sdk.KubeObject, plain []byte) (bool, error) {
+	doc, err := p.Decryptor.Decrypt("earlier output", []byte(prev.String()), secrets.FormatYAML)
 	if err != nil {
 		return false, err
 	}
@@ -215,7 +211,7 @@ func keyGroups(e v1alpha1.Encryption) []secrets.KeyGroup {
 
 // outputPath places a rendered object next to its request (for kpt, which
 // writes items to their path annotation).
-func outputPath(req request, kind, name string) string {
+func outputPath(req *Request, kind, name string) string {
 	if req.file == "" || req.fromFile {
 		return ""
 	}

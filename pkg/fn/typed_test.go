@@ -2,7 +2,6 @@ package fn_test
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testsops"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/stork"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/transform"
 )
@@ -62,15 +60,13 @@ func TestRender(t *testing.T) {
 		loaded   []bool
 		// pair is the rendered pair's namespace/name.
 		pair string
-		// handedOver: the lean build hands this run over to the full one.
-		handedOver bool
 	}{
 		{name: "rendered", input: resourceList(t, "", configMap, plain),
 			want: []diag.Finding{{}}, rendered: []bool{true}, loaded: []bool{true}, pair: "app/a"},
 		// The output's recipient is not one whose key this renderer holds:
 		// the typed pair needs no decryption.
 		{name: "encrypted output", input: resourceList(t, "", request("a", "app", "kubeconfig.yaml")+"  output:\n    encrypt:\n      age: ['"+otherRecipient+"']\n"),
-			want: []diag.Finding{{}}, rendered: []bool{true}, loaded: []bool{true}, pair: "app/a", handedOver: leanBuild},
+			want: []diag.Finding{{}}, rendered: []bool{true}, loaded: []bool{true}, pair: "app/a"},
 		{name: "destination side", side: transform.SideDestination, input: resourceList(t, string(reverse)),
 			want: []diag.Finding{{}}, rendered: []bool{true}, loaded: []bool{true}, pair: "app/west-east"},
 		{name: "file finding", input: resourceList(t, "", request("a", "app", "missing.yaml")),
@@ -100,12 +96,6 @@ func TestRender(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			run, err := renderTyped(t, dir, c.side, c.input)
-			if c.handedOver {
-				if !errors.Is(err, secrets.ErrNeedsFullSOPS) || run == nil || len(run.Requests) != 1 || run.Requests[0].Output != nil {
-					t.Errorf("Render = %+v, %v; want a hand-over", run, err)
-				}
-				return
-			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -180,7 +170,7 @@ func TestRenderIdentifiesRequests(t *testing.T) {
 		t.Fatalf("requests = %d, want %d", len(run.Requests), len(want))
 	}
 	for i := range want {
-		if got := run.Requests[i].Request(); got != want[i] {
+		if got := run.Requests[i].ID(); got != want[i] {
 			t.Errorf("request %d = %+v, want %+v", i, got, want[i])
 		}
 	}

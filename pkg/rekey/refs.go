@@ -2,44 +2,46 @@ package rekey
 
 import (
 	"fmt"
-	"os"
+	"path"
 	"path/filepath"
-	"reflect"
 	"sort"
-	"strings"
 
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/check"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
 // ref is one encrypted file a request references.
 type ref struct {
-	// path is the file's absolute path, inside the directory searched.
-	path string
+	// path is the file's absolute path, inside the directory searched, and
+	// rel the same relative to it.
+	path, rel string
 	// format is the SecretRef's format override ("" follows the extension).
 	format string
 	// by names the requests and fields that reference it.
 	by []string
+	// data is the file as read, through the directory's secrets.Root.
+	data []byte
 }
 
 // findRefs returns the SOPS files referenced by the requests under dir,
-// each once, in path order. A reference that leaves dir, or a request that
-// does not decode, is an error naming the request and field.
+// each once, in path order, read through a secrets.Root of dir: a
+// reference that leaves dir (by "..", an absolute path or a symlink), or a
+// request that does not decode, is an error naming the request and field.
 func findRefs(dir string) ([]*ref, error) {
-	root, err := filepath.Abs(dir)
+	root, err := secrets.OpenRoot(dir)
 	if err != nil {
-		return nil, err
-	}
-	if root, err = filepath.EvalSymlinks(root); err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
-	reqs, err := check.Find([]string{root})
+	defer root.Close()
+	reqs, err := check.Find([]string{root.Dir()})
 	if err != nil {
 		return nil, fmt.Errorf("searching %s for ClusterPairRequests: %w", dir, err)
 	}
 	byPath := map[string]*ref{}
 	for _, r := range reqs {
-		where := fmt.Sprintf("%s (request %s)", rel(root, r.Path), r.ID())
+		reqDir, _ := root.Rel(filepath.Dir(r.Path))
+		where := fmt.Sprintf("%s (request %s)", path.Join(reqDir, filepath.Base(r.Path)), r.ID())
 		if r.Problem != "" {
 			return nil, fmt.Errorf("%s: %s", where, r.Problem)
 		}
@@ -47,20 +49,21 @@ func findRefs(dir string) ([]*ref, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", where, err)
 		}
-		for _, sr := range secretRefs(reflect.ValueOf(req.Spec), "spec") {
-			if sr.ref.File == "" || sr.ref.AllowUnencrypted {
+		for _, sr := range allSecretRefs(req) {
+			if sr.Ref.File == "" || sr.Ref.AllowUnencrypted {
 				continue
 			}
-			p, err := confine(root, filepath.Dir(r.Path), sr.ref.File)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %s.file %q: %w", where, sr.field, sr.ref.File, err)
-			}
-			x := byPath[p]
+			rel := path.Join(reqDir, sr.Ref.File)
+			x := byPath[rel]
 			if x == nil {
-				x = &ref{path: p, format: sr.ref.Format}
-				byPath[p] = x
+				data, err := root.ReadFile(rel)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %s.file %q: %s", where, sr.Field, sr.Ref.File, readError(err))
+				}
+				x = &ref{path: filepath.Join(root.Dir(), filepath.FromSlash(rel)), rel: rel, format: sr.Ref.Format, data: data}
+				byPath[rel] = x
 			}
-			x.by = append(x.by, r.ID()+" "+sr.field)
+			x.by = append(x.by, r.ID()+" "+sr.Field)
 		}
 	}
 	out := make([]*ref, 0, len(byPath))
@@ -71,73 +74,30 @@ func findRefs(dir string) ([]*ref, error) {
 	return out, nil
 }
 
-type fieldRef struct {
-	field string
-	ref   v1alpha1.SecretRef
-}
-
-var secretRefType = reflect.TypeOf(v1alpha1.SecretRef{})
-
-// secretRefs walks the request's spec for every SecretRef, whatever field
-// holds it, so that a new kind of reference is rekeyed without change here.
-func secretRefs(v reflect.Value, path string) []fieldRef {
-	switch v.Kind() {
-	case reflect.Pointer, reflect.Interface:
-		if v.IsNil() {
-			return nil
-		}
-		return secretRefs(v.Elem(), path)
-	case reflect.Struct:
-		if v.Type() == secretRefType {
-			return []fieldRef{{field: path, ref: v.Interface().(v1alpha1.SecretRef)}}
-		}
-		var out []fieldRef
-		for i := 0; i < v.NumField(); i++ {
-			f := v.Type().Field(i)
-			if !f.IsExported() {
-				continue
+// allSecretRefs is every secret reference of the request, each once: both
+// sides' (v1alpha1's SecretRefs), the object store's under the first.
+func allSecretRefs(req *v1alpha1.ClusterPairRequest) []v1alpha1.FieldRef {
+	var out []v1alpha1.FieldRef
+	seen := map[string]bool{}
+	for _, side := range []v1alpha1.Side{v1alpha1.SideSource, v1alpha1.SideDestination} {
+		for _, r := range req.SecretRefs(side) {
+			if !seen[r.Field] {
+				seen[r.Field] = true
+				out = append(out, r)
 			}
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			sub := path
-			if name != "" && name != "-" {
-				sub = path + "." + name
-			}
-			out = append(out, secretRefs(v.Field(i), sub)...)
 		}
-		return out
-	case reflect.Slice, reflect.Array:
-		var out []fieldRef
-		for i := 0; i < v.Len(); i++ {
-			out = append(out, secretRefs(v.Index(i), fmt.Sprintf("%s[%d]", path, i))...)
-		}
-		return out
 	}
-	return nil
+	return out
 }
 
-// confine resolves file against the request's directory and refuses a
-// path (or a symbolic link) that leads out of root: rekey rewrites files.
-func confine(root, reqDir, file string) (string, error) {
-	if filepath.IsAbs(file) {
-		return "", fmt.Errorf("an absolute path; references are relative to the request")
+// readError words a confined read's failure for rekey, which rewrites the
+// files it reads.
+func readError(err error) string {
+	switch secrets.ReasonOf(err) {
+	case secrets.ReasonPath, secrets.ReasonEscapes:
+		return "leads out of the directory being rekeyed"
+	case secrets.ReasonNotFound:
+		return "no such file"
 	}
-	p := filepath.Join(reqDir, file)
-	real, err := filepath.EvalSymlinks(p)
-	if err != nil {
-		if os.IsNotExist(err) {
-			return "", fmt.Errorf("no such file")
-		}
-		return "", fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "lstat "))
-	}
-	if r, err := filepath.Rel(root, real); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
-		return "", fmt.Errorf("leads out of the directory being rekeyed")
-	}
-	return real, nil
-}
-
-func rel(root, p string) string {
-	if r, err := filepath.Rel(root, p); err == nil {
-		return r
-	}
-	return p
+	return err.Error()
 }

@@ -21,9 +21,6 @@ import (
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets/sopsfull"
 )
 
-// maxFileSize bounds a file rekey reads (a kubeconfig or a token is small).
-const maxFileSize = 4 << 20
-
 // Options are the inputs of Run; the flags of `clusterpair-fn rekey`.
 type Options struct {
 	// Dirs are the directories searched for ClusterPairRequests.
@@ -89,15 +86,13 @@ func Run(opts Options) ([]FileChange, error) {
 		if err != nil {
 			return nil, err
 		}
-		root, _ := filepath.Abs(dir)
-		root, _ = filepath.EvalSymlinks(root)
 		for _, r := range refs {
 			if seen[r.path] {
 				continue
 			}
 			seen[r.path] = true
 			c, w, err := rekeyFile(r, explicit, opts.DryRun, opts.KeyPolicy)
-			c.Path = filepath.Join(dir, rel(root, r.path))
+			c.Path = filepath.Join(dir, filepath.FromSlash(r.rel))
 			c.By = r.by
 			if err != nil {
 				return nil, fmt.Errorf("%s (referenced by %s): %w", c.Path, strings.Join(r.by, ", "), err)
@@ -146,19 +141,8 @@ func rekeyFile(r *ref, explicitConfig string, dryRun bool, policy secrets.KeyPol
 	if err != nil {
 		return c, nil, fmt.Errorf("sops configuration %s: %w", confPath, err)
 	}
-	info, err := os.Stat(r.path)
-	if err != nil {
-		return c, nil, err
-	}
-	if info.Size() > maxFileSize {
-		return c, nil, fmt.Errorf("larger than %d bytes", maxFileSize)
-	}
-	data, err := os.ReadFile(r.path)
-	if err != nil {
-		return c, nil, err
-	}
 	store := common.DefaultStoreForPathOrFormat(stores, r.path, r.format)
-	tree, err := store.LoadEncryptedFile(data)
+	tree, err := store.LoadEncryptedFile(r.data)
 	if err != nil {
 		if errors.Is(err, sops.MetadataNotFound) {
 			return c, nil, errors.New("not SOPS-encrypted (sops metadata not found)")
@@ -211,7 +195,17 @@ func rekeyFile(r *ref, explicitConfig string, dryRun bool, policy secrets.KeyPol
 	if err != nil {
 		return c, nil, fmt.Errorf("emitting the rekeyed file: %s", diag.RedactURLsIn(firstLine(err.Error())))
 	}
-	return c, &pending{path: r.path, data: out, mode: info.Mode().Perm()}, nil
+	// The read proved the file inside the directory; a symlink to it is
+	// kept, and its target rewritten.
+	target, err := filepath.EvalSymlinks(r.path)
+	if err != nil {
+		return c, nil, err
+	}
+	info, err := os.Stat(target)
+	if err != nil {
+		return c, nil, err
+	}
+	return c, &pending{path: target, data: out, mode: info.Mode().Perm()}, nil
 }
 
 // replaceFile writes data (ciphertext only) to a temporary file in the same

@@ -8,25 +8,6 @@ import (
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets/sopsfile"
 )
 
-// MaxNesting is how many mappings and lists deep a value may nest where it
-// is re-encoded: what a key selects (printed as YAML) and the whole of a
-// structured file (printed in its own format). A kubeconfig nests about six
-// levels.
-//
-// Re-encoding indents every line by its depth, so the output of a nested
-// value grows with the square of its nesting: 96 KB of nested JSON printed
-// as about 1 GB of YAML. Before anything is encoded, the value is walked
-// (boundEncoding): deeper than MaxNesting, or able to print to more than
-// MaxFileSize bytes, it is refused.
-const MaxNesting = 100
-
-// MaxParseNesting is how deeply a JSON file may nest objects and arrays,
-// checked on its bytes before a decryptor parses it: both parsers (sops's
-// and package sopsfile's) recurse once a level, so 1 MiB of "[" took
-// 128 MB of stack. YAML files have the same limit from go.yaml.in/yaml/v3,
-// as encoding/json's Unmarshal has.
-const MaxParseNesting = 10000
-
 // jsonTooDeep reports whether data, read as JSON (a JSON file, or a binary
 // file that starts as one: encrypted binary files are JSON), nests more
 // than MaxParseNesting levels. Brackets inside strings do not count.

@@ -4,10 +4,6 @@ import (
 	"sync/atomic"
 )
 
-// DefaultMaxReadBytes is the default bound on the bytes one run reads from
-// referenced files, all files together.
-const DefaultMaxReadBytes = 64 << 20
-
 // Budget bounds what one run reads from referenced files, all of them
 // together, so that a repository cannot make a shared renderer read (and
 // decrypt, and hold) without limit by referencing many files. Each file is

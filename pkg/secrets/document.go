@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -33,6 +34,21 @@ type Document struct {
 // plaintext prints the whole document as `sops decrypt` would.
 func NewDocument(format Format, branches []sopsfile.Mapping, plaintext func() ([]byte, error)) *Document {
 	return &Document{format: format, branches: branches, plaintext: plaintext}
+}
+
+// ParsePlaintext parses a plaintext file with package sopsfile's reader
+// (the lean build's Decryptor.Parse, and NewMemoryResolver's).
+func ParsePlaintext(file string, data []byte, format Format) (*Document, error) {
+	doc, err := sopsfile.Parse(data, sopsfile.Format(format))
+	if err != nil {
+		line := ""
+		var e *sopsfile.Error
+		if errors.As(err, &e) && e.Line > 0 {
+			line = fmt.Sprintf(" (near line %d)", e.Line)
+		}
+		return nil, NewError(file, ReasonMalformed, "is not a valid %s document%s", format, line)
+	}
+	return NewDocument(format, doc.Branches, doc.Plaintext), nil
 }
 
 // Whole returns the whole document as bytes in its own format (for binary

@@ -2,10 +2,9 @@ package secrets
 
 // Encryptor SOPS-encrypts what the function renders (output.encrypt) and
 // what `clusterpair-fn new` writes. Implementations: package sopsfull (the
-// sops library) and package sopslean, which refuses with an error matching
-// ErrNeedsFullSOPS once the recipients pass the policy, so that the lean
-// binary hands the work over to the full one. Errors name keys, recipients
-// and files, never the plaintext.
+// sops library) and package sopslean (which has the full build's
+// co-process encrypt). Errors name keys, recipients and files, never the
+// plaintext.
 type Encryptor interface {
 	// EncryptYAML encrypts a YAML document to opts.Groups, the way
 	// `sops encrypt` would with the same options, and returns the encrypted

@@ -22,17 +22,13 @@ const (
 	ReasonTampered    Reason = "integrity check failed"
 	ReasonKeyNotFound Reason = "key not found"
 	ReasonBadValue    Reason = "unusable value"
-	ReasonNeedsFull   Reason = "needs the full sops library"
+	// ReasonNeedsFull: the lean build could not have the full one decrypt
+	// a file whose keys only the sops library can use.
+	ReasonNeedsFull Reason = "needs the full sops library"
 	// ReasonKeyNotAllowed: the file's keys (or the recipients) need a
 	// network key source that the operator's KeyPolicy does not allow.
 	ReasonKeyNotAllowed Reason = "key source not allowed"
 )
-
-// ErrNeedsFullSOPS is matched (errors.Is) by failures that the lean build
-// cannot handle but the full sops library can: key sources other than age
-// and PGP (cloud KMS, Vault), and encryption. The lean binary hands such
-// work over to clusterpair-fn-full.
-var ErrNeedsFullSOPS = errors.New("needs the full sops library (clusterpair-fn-full)")
 
 // ErrNoEncryptor is returned by the callers of an Encryptor (output.encrypt,
 // `new`) when none was given to them: the program's wiring chooses one.
@@ -52,14 +48,6 @@ type Error struct {
 // Error implements error: the reason and the detail, never secret content.
 func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s", e.Reason, e.Detail)
-}
-
-// Unwrap lets errors.Is match ErrNeedsFullSOPS.
-func (e *Error) Unwrap() error {
-	if e.Reason == ReasonNeedsFull {
-		return ErrNeedsFullSOPS
-	}
-	return nil
 }
 
 // ReasonOf returns the Reason of err if it is an *Error, or "".

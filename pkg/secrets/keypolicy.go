@@ -41,6 +41,8 @@ const (
 // A KeyPolicy is immutable and safe for concurrent use.
 type KeyPolicy struct {
 	rules []keyRule
+	// entries are the entries the rules were parsed from (Entries).
+	entries []string
 }
 
 type keyRule struct {
@@ -111,10 +113,15 @@ func ParseKeyPolicy(specs ...string) (KeyPolicy, error) {
 				return KeyPolicy{}, err
 			}
 			p.rules = append(p.rules, rule)
+			p.entries = append(p.entries, entry)
 		}
 	}
 	return p, nil
 }
+
+// Entries returns the entries the policy was parsed from: ParseKeyPolicy of
+// them is the same policy.
+func (p KeyPolicy) Entries() []string { return p.entries }
 
 // KeyPolicyFromEnv returns the policy of $CLUSTERPAIR_FN_ALLOW_KEY_ENDPOINTS
 // (read with getenv) together with the entries given as flags.

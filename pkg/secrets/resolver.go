@@ -2,26 +2,21 @@ package secrets
 
 import (
 	"sync"
+
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
 )
 
-// Ref is what a Resolver needs to know about a reference.
-type Ref struct {
-	// File is the path relative to the resolver's root.
-	File string
-	// Key optionally selects a value inside a structured file.
-	Key string
-	// Format overrides the format inferred from the extension.
-	Format string
-	// AllowUnencrypted accepts a plaintext file.
-	AllowUnencrypted bool
-}
+// Ref is a secret reference as a request writes it: the file (relative to
+// the resolver's root), optionally a key inside it, a format overriding
+// the one the extension gives, and whether plaintext is accepted.
+type Ref = v1alpha1.SecretRef
 
 // Resolver resolves references under one root directory. Each file is read
 // and decrypted at most once per Resolver, however many references name it.
 // A Resolver is safe for concurrent use.
 type Resolver struct {
-	root   *Root
-	dec    Decryptor
+	files  fileReader
+	dec    Decryptor // nil: the files are plaintext (NewMemoryResolver)
 	budget *Budget
 
 	mu    sync.Mutex
@@ -39,9 +34,30 @@ type cached struct {
 	err error
 }
 
+// fileReader reads a file by its path relative to a root.
+type fileReader interface {
+	ReadFile(rel string) ([]byte, error)
+}
+
 // NewResolver returns a resolver reading under root with dec.
 func NewResolver(root *Root, dec Decryptor) *Resolver {
-	return &Resolver{root: root, dec: dec, cache: map[cacheKey]cached{}}
+	return &Resolver{files: root, dec: dec, cache: map[cacheKey]cached{}}
+}
+
+// NewMemoryResolver returns a resolver over plaintext files held in memory
+// by their path (what `new` is about to encrypt): a reference resolves as
+// it would through a Root (its key, its format), without decryption.
+func NewMemoryResolver(files map[string][]byte) *Resolver {
+	return &Resolver{files: memoryFiles(files), cache: map[cacheKey]cached{}}
+}
+
+type memoryFiles map[string][]byte
+
+func (m memoryFiles) ReadFile(rel string) ([]byte, error) {
+	if data, ok := m[rel]; ok {
+		return data, nil
+	}
+	return nil, NewError(rel, ReasonNotFound, "no such file")
 }
 
 // WithBudget makes r charge every file it reads to b (shared by all the
@@ -85,9 +101,13 @@ func (r *Resolver) load(file string, format Format, allowPlaintext bool) cached 
 }
 
 func (r *Resolver) read(file string, format Format, allowPlaintext bool) cached {
-	data, err := r.root.ReadFile(file)
+	data, err := r.files.ReadFile(file)
 	if err != nil {
 		return cached{err: err}
+	}
+	if r.dec == nil {
+		doc, err := ParsePlaintext(file, data, format)
+		return cached{doc: doc, err: err}
 	}
 	if err := r.budget.charge(file, len(data)); err != nil {
 		return cached{err: err}
@@ -108,7 +128,7 @@ func (r *Resolver) read(file string, format Format, allowPlaintext bool) cached 
 // ReadFile reads a file under the resolver's root, confined like every
 // referenced file, without decrypting it.
 func (r *Resolver) ReadFile(file string) ([]byte, error) {
-	data, err := r.root.ReadFile(file)
+	data, err := r.files.ReadFile(file)
 	if err != nil {
 		return nil, err
 	}

@@ -3,18 +3,15 @@ package secrets
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
-)
 
-// MaxFileSize is the largest referenced file read, in bytes. Kubeconfigs and
-// tokens are a few KiB; the limit bounds memory on hostile repositories.
-const MaxFileSize = 1 << 20
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/api/v1alpha1"
+)
 
 // Root confines file access to one directory. The renderer opens the
 // operator's root once (the directory it runs in, or --root) and each
@@ -52,7 +49,7 @@ func (r *Root) Sub(rel string) (*Root, error) {
 		rel = ""
 	}
 	if rel != "" {
-		if msg := checkPath(rel); msg != "" {
+		if msg := v1alpha1.CheckRelativePath(rel); msg != "" {
 			return nil, NewError(rel, ReasonPath, "%s", msg)
 		}
 	}
@@ -93,7 +90,7 @@ func within(dir, p string) (string, bool) {
 
 // ReadFile reads the regular file at the relative path rel.
 func (r *Root) ReadFile(rel string) ([]byte, error) {
-	if msg := checkPath(rel); msg != "" {
+	if msg := v1alpha1.CheckRelativePath(rel); msg != "" {
 		return nil, NewError(rel, ReasonPath, "%s", msg)
 	}
 	// O_NONBLOCK: opening a FIFO must not hang; the type is checked right after.
@@ -112,11 +109,11 @@ func (r *Root) ReadFile(rel string) ([]byte, error) {
 	if info.Size() > MaxFileSize {
 		return nil, NewError(rel, ReasonTooLarge, "is %d bytes; the limit is %d", info.Size(), MaxFileSize)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	data, tooLarge, err := ReadAtMost(f, MaxFileSize)
 	if err != nil {
 		return nil, NewError(rel, ReasonUnreadable, "read failed: %s", errText(err))
 	}
-	if len(data) > MaxFileSize {
+	if tooLarge {
 		return nil, NewError(rel, ReasonTooLarge, "exceeds the limit of %d bytes", MaxFileSize)
 	}
 	return data, nil
@@ -145,23 +142,6 @@ func (r *Root) openError(rel string, err error) error {
 	default:
 		return NewError(rel, ReasonUnreadable, "cannot open: %s", errText(err))
 	}
-}
-
-// checkPath is the lexical confinement check, repeated here so that the
-// package is safe on its own.
-func checkPath(p string) string {
-	switch {
-	case p == "":
-		return "empty path"
-	case strings.ContainsRune(p, 0):
-		return "path contains a NUL byte"
-	case path.IsAbs(p):
-		return "absolute paths are refused; use a path relative to the request"
-	}
-	if c := path.Clean(p); c == ".." || strings.HasPrefix(c, "../") {
-		return "path escapes the request directory"
-	}
-	return ""
 }
 
 func describeMode(m fs.FileMode) string {

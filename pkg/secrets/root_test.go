@@ -109,10 +109,10 @@ func TestRootReadFileConfinement(t *testing.T) {
 		{name: "directory symlink inside", rel: "dir-in/b/c.txt", want: "nested\n"},
 		{name: "symlink chain inside", rel: "chain-in", want: insideContent},
 
-		{name: "empty path", rel: "", reason: ReasonPath, detail: "empty path"},
+		{name: "empty path", rel: "", reason: ReasonPath, detail: "names a directory"},
 		{name: "NUL byte", rel: "token.txt\x00.yaml", reason: ReasonPath, detail: "NUL"},
-		{name: "absolute path outside", rel: filepath.Join(base, "outside.txt"), reason: ReasonPath, detail: "absolute paths are refused"},
-		{name: "absolute path inside", rel: filepath.Join(root, "token.txt"), reason: ReasonPath, detail: "absolute paths are refused"},
+		{name: "absolute path outside", rel: filepath.Join(base, "outside.txt"), reason: ReasonPath, detail: "not absolute"},
+		{name: "absolute path inside", rel: filepath.Join(root, "token.txt"), reason: ReasonPath, detail: "not absolute"},
 		{name: "dot dot", rel: "..", reason: ReasonPath, detail: "escapes"},
 		{name: "dot dot file", rel: "../outside.txt", reason: ReasonPath, detail: "escapes"},
 		{name: "dot dot after a dir", rel: "a/../../outside.txt", reason: ReasonPath, detail: "escapes"},
@@ -133,7 +133,7 @@ func TestRootReadFileConfinement(t *testing.T) {
 		{name: "symlink to itself", rel: "self", reason: ReasonPath, detail: "symbolic links"},
 
 		{name: "directory", rel: "a", reason: ReasonNotRegular, detail: "directory"},
-		{name: "the root itself", rel: ".", reason: ReasonNotRegular, detail: "directory"},
+		{name: "the root itself", rel: ".", reason: ReasonPath, detail: "names a directory"},
 		{name: "symlink to a directory", rel: "dir-link", reason: ReasonNotRegular, detail: "directory"},
 
 		{name: "missing file", rel: "missing.txt", reason: ReasonNotFound, detail: root},
@@ -461,17 +461,5 @@ func TestOpenRootMissingDirectory(t *testing.T) {
 	secretstest.AssertContains(t, err.Error(), missing)
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("OpenRoot error %v does not wrap fs.ErrNotExist", err)
-	}
-}
-
-func TestCheckPath(t *testing.T) {
-	testenv.Isolate(t)
-	for p, wantOK := range map[string]bool{
-		"x": true, "a/b": true, "./x": true, "a/../x": true, "..x": true, "x..": true, "a/..b": true,
-		"": false, "/x": false, "..": false, "../x": false, "a/../../x": false, "./../x": false, "a/./../..": false, "x\x00": false,
-	} {
-		if got := checkPath(p) == ""; got != wantOK {
-			t.Errorf("checkPath(%q) accepted=%v, want %v (%q)", p, got, wantOK, checkPath(p))
-		}
 	}
 }

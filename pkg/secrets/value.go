@@ -3,6 +3,8 @@ package secrets
 import (
 	"fmt"
 	"io"
+
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/diag"
 )
 
 // Value is a resolved secret. Its String, GoString and Format methods print a
@@ -35,10 +37,10 @@ func (v Value) Reveal() string { return string(v.Bytes()) }
 func (v Value) Len() int { return len(v.Bytes()) }
 
 // String returns a placeholder, never the secret.
-func (v Value) String() string { return "[redacted]" }
+func (v Value) String() string { return diag.Redacted }
 
 // GoString returns a placeholder, never the secret.
-func (v Value) GoString() string { return "secrets.Value{[redacted]}" }
+func (v Value) GoString() string { return "secrets.Value{" + diag.Redacted + "}" }
 
 // Format prints the placeholder for every verb (%d, %x, %q, ... included).
 func (v Value) Format(f fmt.State, verb rune) {

@@ -79,14 +79,14 @@ func TestValueNeverPrintsItsContent(t *testing.T) {
 	}
 	v := values[len(values)-1]
 	for verb, want := range map[string]string{
-		"%v": "[redacted]", "%s": "[redacted]", "%+v": "[redacted]", "%#v": "secrets.Value{[redacted]}",
-		"%q": `"[redacted]"`, "%d": "[redacted]", "%T": "secrets.Value",
+		"%v": "<redacted>", "%s": "<redacted>", "%+v": "<redacted>", "%#v": "secrets.Value{<redacted>}",
+		"%q": `"<redacted>"`, "%d": "<redacted>", "%T": "secrets.Value",
 	} {
 		if got := fmt.Sprintf(verb, v); got != want {
 			t.Errorf("Sprintf(%q) = %q, want %q", verb, got, want)
 		}
 	}
-	if got := fmt.Sprintf("%v %s %#v", v, v, v); got != "[redacted] [redacted] secrets.Value{[redacted]}" {
+	if got := fmt.Sprintf("%v %s %#v", v, v, v); got != "<redacted> <redacted> secrets.Value{<redacted>}" {
 		t.Errorf("Sprintf(%%v %%s %%#v) = %q", got)
 	}
 }
@@ -110,14 +110,14 @@ func TestValueAccessors(t *testing.T) {
 	if v.Reveal() != string(b) || string(v.Bytes()) != string(b) || v.Len() != len(b) {
 		t.Fatalf("accessors: %q %q %d", v.Reveal(), v.Bytes(), v.Len())
 	}
-	if v.String() != "[redacted]" || v.GoString() != "secrets.Value{[redacted]}" {
+	if v.String() != "<redacted>" || v.GoString() != "secrets.Value{<redacted>}" {
 		t.Fatalf("String/GoString: %q %q", v.String(), v.GoString())
 	}
 	var zero secrets.Value
 	if zero.Len() != 0 || zero.Reveal() != "" || len(zero.Bytes()) != 0 {
 		t.Fatalf("zero Value: %q", zero.Reveal())
 	}
-	if fmt.Sprint(zero) != "[redacted]" {
+	if fmt.Sprint(zero) != "<redacted>" {
 		t.Fatalf("zero Value prints %q", fmt.Sprint(zero))
 	}
 	empty := secrets.NewValue(nil)

@@ -12,10 +12,8 @@
 package tenant
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +21,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 )
 
@@ -32,10 +29,6 @@ const (
 	APIVersion = "fn.clusterpair.dev/v1alpha1"
 	Kind       = "TenantMap"
 )
-
-// maxFileSize bounds the tenant map and each key file it names; they are
-// the operator's, but a wrong mount must not take the renderer down.
-const maxFileSize = 1 << 20
 
 // Map is a tenant map file:
 //
@@ -76,7 +69,7 @@ type Entry struct {
 	Limits Limits `json:"limits,omitempty"`
 }
 
-// Limits bound the work of one run of a tenant (see fn.Limits).
+// Limits bound the work of one run of a tenant (see secrets.Limits).
 type Limits struct {
 	MaxRequests  int   `json:"maxRequests,omitempty"`
 	MaxReadBytes int64 `json:"maxReadBytes,omitempty"`
@@ -88,9 +81,9 @@ type Tenant struct {
 	Keys *secrets.TenantKeys
 	// Policy allows the tenant's network key services.
 	Policy secrets.KeyPolicy
-	// Limits are the tenant's own limits over base (fn.Limits zero fields
+	// Limits are the tenant's own limits over base (secrets.Limits zero fields
 	// take the defaults).
-	Limits fn.Limits
+	Limits secrets.Limits
 }
 
 // Load reads, defaults and validates the tenant map at path.
@@ -170,7 +163,7 @@ func (m *Map) Names() []string {
 // Tenant returns what a run for the named tenant uses, reading its key
 // file; base are the renderer's own limits, which the tenant's override.
 // An unknown tenant is an error: no other tenant's keys stand in.
-func (m *Map) Tenant(name string, base fn.Limits) (*Tenant, error) {
+func (m *Map) Tenant(name string, base secrets.Limits) (*Tenant, error) {
 	var entry *Entry
 	for i := range m.Tenants {
 		if m.Tenants[i].Name == name {
@@ -213,7 +206,7 @@ func (m *Map) resolve(p string) string {
 	return filepath.Join(filepath.Dir(m.file), p)
 }
 
-// readBounded reads a regular file of at most maxFileSize bytes. Errors
+// readBounded reads a regular file of at most secrets.MaxFileSize bytes. Errors
 // name the path, never the content.
 func readBounded(path string) ([]byte, error) {
 	f, err := os.Open(path) //nolint:gosec // G304: the operator's own file (a flag or the environment), not the repository's
@@ -228,12 +221,12 @@ func readBounded(path string) ([]byte, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
-	var buf bytes.Buffer
-	if _, err := io.Copy(&buf, io.LimitReader(f, maxFileSize+1)); err != nil {
+	data, tooLarge, err := secrets.ReadAtMost(f, secrets.MaxFileSize)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if buf.Len() > maxFileSize {
-		return nil, fmt.Errorf("%s exceeds %d bytes", path, maxFileSize)
+	if tooLarge {
+		return nil, fmt.Errorf("%s exceeds %d bytes", path, secrets.MaxFileSize)
 	}
-	return buf.Bytes(), nil
+	return data, nil
 }

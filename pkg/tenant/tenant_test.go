@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/clusterpair-fn/clusterpair-fn/internal/testenv"
-	"github.com/clusterpair-fn/clusterpair-fn/pkg/fn"
+	"github.com/clusterpair-fn/clusterpair-fn/pkg/secrets"
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/tenant"
 )
 
@@ -30,14 +30,14 @@ func TestLoadAndTenant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := m.Tenant("team-a", fn.Limits{MaxRequests: 100, MaxReadBytes: 7})
+	a, err := m.Tenant("team-a", secrets.Limits{MaxRequests: 100, MaxReadBytes: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if a.Keys.Tenant != "team-a" || !strings.Contains(a.Keys.AgeIdentities, "AGE-SECRET-KEY-") || a.Keys.GnuPGHome != "" {
 		t.Errorf("keys %q/%q", a.Keys.Tenant, a.Keys.GnuPGHome)
 	}
-	if a.Limits != (fn.Limits{MaxRequests: 5, MaxReadBytes: 7}) {
+	if a.Limits != (secrets.Limits{MaxRequests: 5, MaxReadBytes: 7}) {
 		t.Errorf("limits %+v: the tenant's override the base, the rest stay", a.Limits)
 	}
 	if a.Policy.Check("x", nil) != nil {
@@ -91,7 +91,7 @@ func TestTenantRefuses(t *testing.T) {
 		"team-b": "reading its age key file",
 		"team-c": `tenant "team-c" has no key`,
 	} {
-		if _, err := m.Tenant(name, fn.Limits{}); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := m.Tenant(name, secrets.Limits{}); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: err = %v, want %q", name, err, want)
 		}
 	}

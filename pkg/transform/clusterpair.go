@@ -14,13 +14,6 @@ import (
 	"github.com/clusterpair-fn/clusterpair-fn/pkg/stork"
 )
 
-const (
-	// ManagedByLabel marks every object clusterpair-fn renders.
-	ManagedByLabel = "app.kubernetes.io/managed-by"
-	// ManagedByValue is the value of ManagedByLabel.
-	ManagedByValue = "clusterpair-fn"
-)
-
 // Secrets are the decrypted inputs of one request. They are consumed, never
 // quoted in findings.
 type Secrets struct {
@@ -33,6 +26,29 @@ type Secrets struct {
 	// Now is the render time, for certificate validity checks; zero skips
 	// them. It is an input so that rendering stays a pure function.
 	Now time.Time
+}
+
+// Set stores a decrypted value as what the reference it came from holds.
+func (s *Secrets) Set(use v1alpha1.SecretUse, value []byte) {
+	o := &s.ObjectStore
+	switch use {
+	case v1alpha1.UseKubeconfig:
+		s.Kubeconfig = value
+	case v1alpha1.UseToken:
+		s.Token = value
+	case v1alpha1.UseEncryptionKey:
+		o.EncryptionKey = value
+	case v1alpha1.UseS3AccessKeyID:
+		o.AccessKeyID = value
+	case v1alpha1.UseS3SecretAccessKey:
+		o.SecretAccessKey = value
+	case v1alpha1.UseAzureAccountKey:
+		o.AzureAccountKey = value
+	case v1alpha1.UseAzureClientSecret:
+		o.AzureClientSecret = value
+	case v1alpha1.UseGoogleAccountKey:
+		o.GoogleAccountKey = value
+	}
 }
 
 // Side is the cluster a rendering is for (v1alpha1.Side).
@@ -103,7 +119,7 @@ func RenderSide(req *v1alpha1.ClusterPairRequest, side Side, secrets Secrets) (*
 	fs.Add(pfs...)
 
 	meta := func(n string) stork.ObjectMeta {
-		return stork.ObjectMeta{Name: n, Namespace: req.Metadata.Namespace, Labels: map[string]string{ManagedByLabel: ManagedByValue}}
+		return stork.ObjectMeta{Name: n, Namespace: req.Metadata.Namespace, Labels: map[string]string{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue}}
 	}
 	out := &Output{}
 	if o := spec.ObjectStore; o != nil {

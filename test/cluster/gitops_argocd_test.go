@@ -188,7 +188,7 @@ func testArgoCD(t *testing.T, src *apiServer, argocd string, key ageKey, kc []by
 	if err := os.MkdirAll(empty, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(empty, "kustomization.yaml"), []byte("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: app\nresources: []\n"))
+	writeFile(t, filepath.Join(empty, "kustomization.yaml"), []byte("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"))
 	tenants := writeTenantPairs(t, pairs, kc)
 	gitURL := serveGit(t, repo)
 

@@ -153,8 +153,8 @@ func TestContainerArgoCDPluginFailures(t *testing.T) {
 		stderr string
 	}{
 		{name: "no key", stderr: "no usable decryption key"},
-		{name: "request under resources", keys: keys, edit: "resources:\n  - clusterpair.yaml\n", stderr: "refusing to print this render"},
-		{name: "generator removed", keys: keys, edit: "generators: []\nnamespace: app\n", stderr: "refusing to print an empty render"},
+		{name: "request under resources", keys: keys, edit: "resources:\n  - clusterpair.yaml\n", stderr: "kustomization.yaml sets resources"},
+		{name: "generator removed", keys: keys, edit: "generators: []\nnamespace: app\n", stderr: "kustomization.yaml sets namespace"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

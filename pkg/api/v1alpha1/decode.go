@@ -1,11 +1,13 @@
 package v1alpha1
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -19,18 +21,25 @@ import (
 // returned as error findings naming the full field path (with a suggestion
 // when a known field is close), alongside the request decoded without them,
 // so that Validate can report every other problem in the same run.
+//
+// The YAML is parsed once, strictly (duplicate keys are refused, where
+// sigs.k8s.io/yaml.Unmarshal keeps the last one silently); the generic
+// document that parse gives is checked for unknown fields and decoded into
+// the types, with sigs.k8s.io/yaml.Unmarshal's one liberty: a number or a
+// boolean written where a string is expected is taken as its text.
 func Decode(data []byte) (*ClusterPairRequest, diag.Findings, error) {
+	js, err := yaml.YAMLToJSONStrict(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("not a valid YAML object: %s", cleanYAMLError(err))
+	}
 	var generic map[string]any
-	if err := yaml.Unmarshal(data, &generic); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.UseNumber()
+	if err := dec.Decode(&generic); err != nil {
 		return nil, nil, fmt.Errorf("not a valid YAML object: %s", cleanYAMLError(err))
 	}
 	if generic == nil {
 		return nil, nil, fmt.Errorf("empty document")
-	}
-	// yaml.Unmarshal keeps the last of duplicate mapping keys without a word;
-	// the strict conversion rejects them (the value is otherwise unused).
-	if _, err := yaml.YAMLToJSONStrict(data); err != nil {
-		return nil, nil, fmt.Errorf("not a valid YAML object: %s", cleanYAMLError(err))
 	}
 	if av, ok := generic["apiVersion"].(string); !ok || av != APIVersion {
 		return nil, nil, diag.Finding{Severity: diag.Error, Field: "apiVersion", Message: fmt.Sprintf("must be %q, got %s", APIVersion, describeValue(generic["apiVersion"]))}
@@ -39,11 +48,18 @@ func Decode(data []byte) (*ClusterPairRequest, diag.Findings, error) {
 		return nil, nil, diag.Finding{Severity: diag.Error, Field: "kind", Message: fmt.Sprintf("must be %q, got %s", Kind, describeValue(generic["kind"]))}
 	}
 	var fs diag.Findings
-	for _, u := range unknownFields(generic, reflect.TypeOf(ClusterPairRequest{}), "") {
+	w := walker{}
+	w.walk(generic, reflect.TypeOf(ClusterPairRequest{}), "")
+	for _, u := range w.unknown {
 		fs.Errorf(u.path, "%s", u.message)
 	}
+	if w.coerced {
+		if js, err = json.Marshal(generic); err != nil {
+			return nil, nil, fmt.Errorf("%s", cleanYAMLError(err))
+		}
+	}
 	var req ClusterPairRequest
-	if err := yaml.Unmarshal(data, &req); err != nil {
+	if err := json.Unmarshal(js, &req); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) && typeErr.Field != "" {
 			return nil, nil, diag.Finding{Severity: diag.Error, Field: typeErr.Field, Message: fmt.Sprintf("must be %s, not a %s", describeType(typeErr.Type), typeErr.Value)}
@@ -107,55 +123,72 @@ var jsonUnmarshalerType = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
 
 type unknownField struct{ path, message string }
 
-// unknownFields walks a decoded document against the Go type it must fit and
-// returns one entry per field the type does not have.
-func unknownFields(value any, t reflect.Type, path string) []unknownField {
+// walker walks a decoded document against the Go type it must fit: it
+// records one entry per field the type does not have, and turns a number
+// or boolean whose field is a string into its text, as
+// sigs.k8s.io/yaml.Unmarshal does (integers as written, other numbers in
+// go-yaml's float form).
+type walker struct {
+	unknown []unknownField
+	coerced bool
+}
+
+func (w *walker) walk(value any, t reflect.Type, path string) any {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if reflect.PointerTo(t).Implements(jsonUnmarshalerType) {
-		return nil
+		return value
 	}
 	switch t.Kind() {
+	case reflect.String:
+		return w.text(value)
 	case reflect.Struct:
 		obj, ok := value.(map[string]any)
 		if !ok {
-			return nil // type mismatches are reported by the decoder
+			return value // type mismatches are reported by the decoder
 		}
 		fields := jsonFields(t)
-		var out []unknownField
 		for _, key := range sortedAnyKeys(obj) {
 			ft, known := fields[key]
 			child := joinPath(path, key)
 			if !known {
-				out = append(out, unknownField{path: child, message: unknownFieldMessage(key, fields)})
+				w.unknown = append(w.unknown, unknownField{path: child, message: unknownFieldMessage(key, fields)})
 				continue
 			}
-			out = append(out, unknownFields(obj[key], ft, child)...)
+			obj[key] = w.walk(obj[key], ft, child)
 		}
-		return out
 	case reflect.Map:
-		obj, ok := value.(map[string]any)
-		if !ok {
-			return nil
+		if obj, ok := value.(map[string]any); ok {
+			for _, key := range sortedAnyKeys(obj) {
+				obj[key] = w.walk(obj[key], t.Elem(), joinPath(path, key))
+			}
 		}
-		var out []unknownField
-		for _, key := range sortedAnyKeys(obj) {
-			out = append(out, unknownFields(obj[key], t.Elem(), joinPath(path, key))...)
-		}
-		return out
 	case reflect.Slice:
-		list, ok := value.([]any)
-		if !ok {
-			return nil
+		if list, ok := value.([]any); ok {
+			for i, item := range list {
+				list[i] = w.walk(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+			}
 		}
-		var out []unknownField
-		for i, item := range list {
-			out = append(out, unknownFields(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
-		}
-		return out
 	}
-	return nil
+	return value
+}
+
+// text is a scalar written where a string is expected, as a string.
+func (w *walker) text(value any) any {
+	switch v := value.(type) {
+	case json.Number:
+		w.coerced = true
+		if !strings.ContainsAny(string(v), ".eE") {
+			return string(v)
+		}
+		f, _ := v.Float64()
+		return strconv.FormatFloat(f, 'g', -1, 32)
+	case bool:
+		w.coerced = true
+		return strconv.FormatBool(v)
+	}
+	return value
 }
 
 func unknownFieldMessage(key string, fields map[string]reflect.Type) string {

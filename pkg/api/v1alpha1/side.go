@@ -72,3 +72,68 @@ func (r *ClusterPairRequest) Side(side Side) (SideView, bool) {
 	}
 	return v, true
 }
+
+// SecretUse says what a secret reference holds, for the renderer that
+// consumes it.
+type SecretUse string
+
+// What a secret reference may hold.
+const (
+	UseKubeconfig        SecretUse = "kubeconfig"
+	UseToken             SecretUse = "token"
+	UseEncryptionKey     SecretUse = "objectStore.encryptionKey"
+	UseS3AccessKeyID     SecretUse = "s3.accessKeyID"
+	UseS3SecretAccessKey SecretUse = "s3.secretAccessKey"
+	UseAzureAccountKey   SecretUse = "azure.accountKey"
+	UseAzureClientSecret SecretUse = "azure.servicePrincipal.clientSecret"
+	UseGoogleAccountKey  SecretUse = "google.accountKey"
+)
+
+// FieldRef is one secret reference of a request: the field that holds it
+// (a finding about its file is on Field+".file"), the reference, and what
+// it holds.
+type FieldRef struct {
+	Field string
+	Ref   SecretRef
+	Use   SecretUse
+}
+
+// SecretRefs lists the secret references one side of the request renders
+// with, and nothing else (the other side's credentials may be encrypted to
+// keys this renderer does not hold), in the order of the request: the
+// kubeconfig, the token, the object store's credentials. It is nil when
+// the request has no such side. Every reference a request can hold is the
+// one side's or the other's: rekey walks both.
+func (r *ClusterPairRequest) SecretRefs(side Side) []FieldRef {
+	view, ok := r.Side(side)
+	if !ok {
+		return nil
+	}
+	out := []FieldRef{{Field: view.KubeconfigField, Ref: view.Kubeconfig.SecretRef, Use: UseKubeconfig}}
+	if s := view.Storage; s != nil {
+		out = append(out, FieldRef{Field: view.StorageField + ".token", Ref: s.Token, Use: UseToken})
+	}
+	o := r.Spec.ObjectStore
+	if o == nil || o.Existing != "" {
+		return out
+	}
+	add := func(field string, ref SecretRef, use SecretUse) {
+		out = append(out, FieldRef{Field: "spec.objectStore." + field, Ref: ref, Use: use})
+	}
+	if o.EncryptionKey != nil {
+		add("encryptionKey", *o.EncryptionKey, UseEncryptionKey)
+	}
+	switch {
+	case o.S3 != nil:
+		add("s3.accessKeyID", o.S3.AccessKeyID, UseS3AccessKeyID)
+		add("s3.secretAccessKey", o.S3.SecretAccessKey, UseS3SecretAccessKey)
+	case o.Azure != nil:
+		add("azure.accountKey", o.Azure.AccountKey, UseAzureAccountKey)
+		if sp := o.Azure.ServicePrincipal; sp != nil {
+			add("azure.servicePrincipal.clientSecret", sp.ClientSecret, UseAzureClientSecret)
+		}
+	case o.Google != nil:
+		add("google.accountKey", o.Google.AccountKey, UseGoogleAccountKey)
+	}
+	return out
+}

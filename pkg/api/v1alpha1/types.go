@@ -16,6 +16,14 @@ const (
 
 	// DefaultPortworxPort is the Portworx API port used when spec.storage.port is omitted.
 	DefaultPortworxPort = 9001
+
+	// ManagedByLabel marks every object clusterpair-fn renders or creates.
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	// ManagedByValue is ManagedByLabel's value.
+	ManagedByValue = "clusterpair-fn"
+	// FunctionAnnotation names the KRM function a request runs as
+	// (kustomize and kpt read it from a generator's config).
+	FunctionAnnotation = "config.kubernetes.io/function"
 )
 
 // ClusterPairRequest asks clusterpair-fn to render one Stork ClusterPair.
@@ -33,13 +41,13 @@ type ClusterPairRequest struct {
 // ClusterPairRequestSpec describes one pair: where the destination cluster is and
 // how to reach its Portworx storage.
 type ClusterPairRequestSpec struct {
+	// Mode is async-dr, migration or sync-dr (storkctl create's vocabulary).
+	Mode Mode `json:"mode,omitempty"`
 	// Destination is the Kubernetes cluster the source cluster pairs with.
 	Destination Destination `json:"destination"`
 	// Storage is the destination's Portworx endpoint and pairing token. Omit it for
 	// a single storage fabric stretched over both clusters (sync DR).
 	Storage *Storage `json:"storage,omitempty"`
-	// Mode is async-dr, migration or sync-dr (storkctl create's vocabulary).
-	Mode Mode `json:"mode,omitempty"`
 	// Rancher holds Rancher project mappings, for clusters managed by Rancher.
 	Rancher *Rancher `json:"rancher,omitempty"`
 	// ObjectStore gives Portworx the object store that async DR on cloud
@@ -292,17 +300,17 @@ const PlaintextAllow = "allow"
 
 // Output controls how rendered objects are emitted.
 type Output struct {
+	// File is where the encrypted output of this side is committed, relative
+	// to the request, when it is rendered to a file outside kpt (e.g.
+	// `kustomize build > FILE` in CI). It is read, never written: when it
+	// decrypts to exactly the new rendering, its ciphertext is kept.
+	File string `json:"file,omitempty"`
 	// Encrypt SOPS-encrypts every rendered object (spec, data and stringData
 	// only; metadata stays readable) to these recipients.
 	Encrypt *Encryption `json:"encrypt,omitempty"`
 	// Plaintext: "allow" accepts writing plaintext objects where the function
 	// can tell its output goes back to disk (kpt render).
 	Plaintext string `json:"plaintext,omitempty"`
-	// File is where the encrypted output of this side is committed, relative
-	// to the request, when it is rendered to a file outside kpt (e.g.
-	// `kustomize build > FILE` in CI). It is read, never written: when it
-	// decrypts to exactly the new rendering, its ciphertext is kept.
-	File string `json:"file,omitempty"`
 }
 
 // Recipients are SOPS master keys.

@@ -173,16 +173,20 @@ func validateSecretRef(fs *diag.Findings, field string, ref SecretRef) {
 	}
 }
 
-// CheckRelativePath returns why p cannot name a file under the request's
-// directory, or "" when it can. It is a purely lexical check; symlinks are
-// confined when the file is opened.
+// CheckRelativePath is the one path rule: it returns why p cannot name a
+// file below a directory (the request's, for a reference or output.file;
+// the package's, for a path annotation; a secrets.Root's, for every file
+// opened), or "" when it can. A path is relative, slash-separated, without
+// "..", a NUL byte or a drive letter, and names a file, not the directory
+// itself. It is a purely lexical check; symlinks are confined when the file
+// is opened (secrets.Root).
 func CheckRelativePath(p string) string {
 	switch {
 	case strings.ContainsRune(p, 0):
 		return "contains a NUL byte"
 	case strings.Contains(p, `\`):
 		return "must use forward slashes"
-	case path.IsAbs(p):
+	case path.IsAbs(p) || len(p) > 1 && p[1] == ':' && ('a' <= p[0]|0x20 && p[0]|0x20 <= 'z'):
 		return "must be relative to the directory of the request, not absolute"
 	}
 	clean := path.Clean(p)

@@ -17,9 +17,9 @@ import (
 // Decryptor decrypts, in the lean build, SOPS files with sops's own age
 // and PGP key sources (the same environment variables and files as the sops
 // CLI) and package sopsfile's reader, without linking the cloud KMS SDKs.
-// A file whose keys only the full library can use fails with an error
-// matching secrets.ErrNeedsFullSOPS, and the binary hands the run to
-// clusterpair-fn-full.
+// A file whose keys only the full library can use is decrypted by its
+// clusterpair-fn-full co-process (see handover.go), under this decryptor's
+// KeyPolicy and tenant keys.
 //
 // Its KeyPolicy decides before any hand-over: a file whose network keys the
 // policy allows none of fails here, with secrets.ReasonKeyNotAllowed, and
@@ -29,14 +29,32 @@ type Decryptor struct {
 	policy secrets.KeyPolicy
 	// tenant, when set, holds the only keys lean decrypts with.
 	tenant *secrets.TenantKeys
+	// full is the co-process, shared by the copies of this decryptor and
+	// its Encryptor.
+	full *coprocess
 }
 
 // NewDecryptor returns the lean decryptor. sops's own logging (its age
 // and PGP key sources log) is limited to errors, as in the full build.
 func NewDecryptor() *Decryptor {
 	sopslogging.SetLevel(logrus.ErrorLevel)
-	return &Decryptor{lean: sopsfile.NewDecryptor()}
+	return &Decryptor{lean: sopsfile.NewDecryptor(), full: &coprocess{}}
 }
+
+// WithFullCommand returns a copy of the decryptor whose co-process is argv
+// (a program that runs Serve), instead of clusterpair-fn-full found next to
+// this binary or on PATH.
+func (d *Decryptor) WithFullCommand(argv ...string) *Decryptor {
+	c := *d
+	c.full = &coprocess{argv: argv}
+	return &c
+}
+
+// Encryptor returns the encryptor that shares the decryptor's co-process.
+func (d *Decryptor) Encryptor() Encryptor { return Encryptor{full: d.full} }
+
+// Close ends the co-process, if one was started.
+func (d *Decryptor) Close() error { return d.full.close() }
 
 // WithKeyPolicy returns a copy of the decryptor that uses the network key
 // sources p allows: it hands a file over to the full build only when p
@@ -83,6 +101,7 @@ func (d *Decryptor) Decrypt(file string, data []byte, format secrets.Format) (*s
 		if denied := d.deniedAll(data, format); denied != nil {
 			return nil, secrets.NotAllowedError(file, denied)
 		}
+		return d.handOver(file, data, format)
 	}
 	if err != nil {
 		return nil, leanError(file, data, format, d.tenant, err)
@@ -92,11 +111,20 @@ func (d *Decryptor) Decrypt(file string, data []byte, format secrets.Format) (*s
 
 // Parse implements secrets.Decryptor.
 func (d *Decryptor) Parse(file string, data []byte, format secrets.Format) (*secrets.Document, error) {
-	doc, err := sopsfile.Parse(data, sopsfile.Format(format))
+	return secrets.ParsePlaintext(file, data, format)
+}
+
+// handOver decrypts a file with the co-process, under this decryptor's
+// policy and tenant keys, and parses the plaintext it prints.
+func (d *Decryptor) handOver(file string, data []byte, format secrets.Format) (*secrets.Document, error) {
+	resp, err := d.full.call(request{Op: "decrypt", File: file, Data: data, Format: format, Policy: d.policy.Entries(), Tenant: d.tenant})
 	if err != nil {
-		return nil, secrets.NewError(file, secrets.ReasonMalformed, "is not a valid %s document%s", format, leanLine(err))
+		return nil, secrets.NewError(file, secrets.ReasonNeedsFull, "its keys need a key source of the full sops library: %s", err)
 	}
-	return secrets.NewDocument(format, doc.Branches, doc.Plaintext), nil
+	if err := resp.err(); err != nil {
+		return nil, err
+	}
+	return d.Parse(file, resp.Data, format)
 }
 
 // deniedAll returns the file's network keys when the policy allows none of
@@ -139,8 +167,6 @@ func leanError(file string, data []byte, format secrets.Format, tenant *secrets.
 		return secrets.NewError(file, secrets.ReasonPlaintext, "is not SOPS-encrypted")
 	case errors.Is(err, sopsfile.ErrTooMany):
 		return secrets.NewError(file, secrets.ReasonTooLarge, "%s", detailOf(err))
-	case errors.Is(err, sopsfile.ErrNeedsFullSOPS):
-		return secrets.NewError(file, secrets.ReasonNeedsFull, "its keys (%s) need a key source of the full sops library", keys)
 	case errors.Is(err, sopsfile.ErrNoKey):
 		return secrets.NoKeyError(file, tenant, keys)
 	case errors.Is(err, sopsfile.ErrTampered):
