@@ -121,16 +121,23 @@ func Run(o Options) (*Render, error) {
 	// The kustomization and the generator files count against the run's
 	// read budget like every referenced file.
 	files := secrets.NewResolver(root, nil).WithBudget(p.Budget)
-	name, k, err := readKustomization(files)
+	// The kustomization and the generator files share one parse budget.
+	parse := secrets.NewParseBudget(p.Limits)
+	name, k, err := readKustomization(files, parse)
 	if err != nil {
 		return nil, err
 	}
-	requests, err := generatorRequests(files, name, k)
+	requests, err := generatorRequests(files, parse, name, k)
 	if err != nil {
 		return nil, err
 	}
 	if len(requests) == 0 {
 		return nil, fmt.Errorf("%w; refusing to print an empty render, which Argo CD would apply by pruning the live ClusterPair: the generator files of %s hold no ClusterPairRequest", ErrEmptyRender, name)
+	}
+	if o.RefuseEncrypted {
+		if err := refuseEncryptedOutput(requests); err != nil {
+			return nil, err
+		}
 	}
 	run, err := p.RenderFiles(requests)
 	if err != nil {
@@ -165,16 +172,38 @@ func applyOrder(o *sdk.KubeObject) string {
 	return rank + "\x00" + o.GetNamespace() + "\x00" + o.GetName()
 }
 
+// refuseEncryptedOutput refuses, before anything is read or decrypted, a
+// request whose output would be SOPS-encrypted (spec.output.encrypt, or
+// spec.reverse.output.encrypt): such a render can only be refused with
+// RefuseEncrypted, so it is never rendered, nor encrypted, nor handed to a
+// key service.
+func refuseEncryptedOutput(requests []fn.FileRequest) error {
+	for _, r := range requests {
+		for _, field := range [][]string{{"spec", "output", "encrypt"}, {"spec", "reverse", "output", "encrypt"}} {
+			if _, found, _ := r.Object.NestedSubObject(field...); found {
+				id := Object{Kind: r.Object.GetKind(), Namespace: r.Object.GetNamespace(), Name: r.Object.GetName()}
+				return fmt.Errorf("%w: %s (%s) sets %s; Argo CD cannot decrypt the render and would apply the ciphertext. "+
+					"Remove it from requests rendered by Argo CD (encrypted output is for Flux); nothing was decrypted", ErrEncryptedRender, id, r.File, strings.Join(field, "."))
+			}
+		}
+	}
+	return nil
+}
+
 // check refuses a render that would make Argo CD prune the live pair or
 // apply what it should not, and encodes the rest.
 func check(objects []*sdk.KubeObject, o Options) (*Render, error) {
 	r := &Render{}
 	var out bytes.Buffer
+	var plain []Object // not fully encrypted (fn.FullyEncrypted)
 	for i, obj := range objects {
 		id := Object{APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName()}
 		r.Objects = append(r.Objects, id)
 		if _, encrypted, _ := obj.NestedSubObject("sops"); encrypted {
 			r.Encrypted = append(r.Encrypted, id)
+		}
+		if !fn.FullyEncrypted(obj) {
+			plain = append(plain, id)
 		}
 		if id.APIVersion == stork.APIVersion && id.Kind == stork.ClusterPairKind {
 			r.ClusterPairs = append(r.ClusterPairs, id)
@@ -196,26 +225,11 @@ func check(objects []*sdk.KubeObject, o Options) (*Render, error) {
 	case o.RefuseEncrypted && len(r.Encrypted) > 0:
 		return nil, fmt.Errorf("%w: %s; Argo CD cannot decrypt them and would apply the ciphertext. "+
 			"Remove spec.output.encrypt from requests rendered by Argo CD (encrypted output is for Flux)", ErrEncryptedRender, describe(r.Encrypted))
-	case o.RequireEncrypted && len(r.Encrypted) < len(r.Objects):
-		var plain []Object
-		for _, obj := range r.Objects {
-			if !contains(r.Encrypted, obj) {
-				plain = append(plain, obj)
-			}
-		}
+	case o.RequireEncrypted && len(plain) > 0:
 		return nil, fmt.Errorf("%w: %s would be committed with their credentials in plaintext; set spec.output.encrypt on every request of this directory", ErrPlaintextRender, describe(plain))
 	}
 	r.Output = out.Bytes()
 	return r, nil
-}
-
-func contains(objs []Object, o Object) bool {
-	for _, x := range objs {
-		if x == o {
-			return true
-		}
-	}
-	return false
 }
 
 // describe lists up to five objects.

@@ -3,6 +3,7 @@ package build_test
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -206,7 +207,7 @@ func TestRunEncryption(t *testing.T) {
 	if !errors.Is(err, build.ErrEncryptedRender) {
 		t.Fatalf("--refuse-encrypted: %v", err)
 	}
-	secretstest.AssertContains(t, err.Error(), "ClusterPair app/dr-west", "Argo CD cannot decrypt")
+	secretstest.AssertContains(t, err.Error(), "ClusterPairRequest app/dr-west", "Argo CD cannot decrypt")
 	_, _, err = run(t, pairDir(t, "", nil), build.Options{RequireEncrypted: true})
 	if !errors.Is(err, build.ErrPlaintextRender) {
 		t.Fatalf("--require-encrypted on plaintext: %v", err)
@@ -237,5 +238,47 @@ func TestRunReadsOnlyInsideDir(t *testing.T) {
 			}
 			secretstest.AssertContains(t, err.Error()+log, name)
 		})
+	}
+}
+
+// countingDecryptor counts the files it is asked to decrypt.
+type countingDecryptor struct {
+	secrets.Decryptor
+	n *int
+}
+
+func (d countingDecryptor) Decrypt(file string, data []byte, format secrets.Format) (*secrets.Document, error) {
+	*d.n++
+	return d.Decryptor.Decrypt(file, data, format)
+}
+
+// TestRefuseEncryptedReadsNothing (found by review): with
+// --refuse-encrypted (the Argo CD plugin), a request that sets
+// spec.output.encrypt is refused before any file is decrypted: its render
+// could only be refused, and rendering it would encrypt (starting gpg for
+// PGP recipients, contacting key services, in the lean build through the
+// full one) first.
+func TestRefuseEncryptedReadsNothing(t *testing.T) {
+	for _, field := range []string{"  output:\n    encrypt:\n      age: [AGE]\n", "  reverse:\n    output:\n      encrypt:\n        age: [AGE]\n"} {
+		dir := pairDir(t, "", nil)
+		req, err := os.ReadFile(filepath.Join(dir, "clusterpair.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		field = strings.ReplaceAll(field, "AGE", testenv.Recipient(t, testenv.DemoKeyFile()))
+		if err := os.WriteFile(filepath.Join(dir, "clusterpair.yaml"), append(req, field...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		testenv.UseDemoKey(t)
+		decrypted := 0
+		_, err = build.Run(build.Options{Dir: dir, RefuseEncrypted: true, Processor: fn.Processor{
+			Decryptor: countingDecryptor{testsops.NewDecryptor(), &decrypted}, Encryptor: testsops.NewEncryptor(), Log: io.Discard}})
+		if !errors.Is(err, build.ErrEncryptedRender) {
+			t.Fatalf("err = %v", err)
+		}
+		secretstest.AssertContains(t, err.Error(), "ClusterPairRequest app/dr-west (clusterpair.yaml)", "nothing was decrypted")
+		if decrypted != 0 {
+			t.Errorf("%d files decrypted before the refusal", decrypted)
+		}
 	}
 }

@@ -26,7 +26,7 @@ var ErrUnsupported = errors.New("the kustomization uses what build does not rend
 // `kustomize build` reads it: same field names, same case-insensitive
 // matching, same deprecated spellings), so that what build sees is what
 // kustomize would see. It returns the file's name and the kustomization.
-func readKustomization(files *secrets.Resolver) (string, *types.Kustomization, error) {
+func readKustomization(files *secrets.Resolver, parse *secrets.ParseBudget) (string, *types.Kustomization, error) {
 	var found []string
 	var data []byte
 	for _, name := range konfig.RecognizedKustomizationFileNames() {
@@ -48,7 +48,7 @@ func readKustomization(files *secrets.Resolver) (string, *types.Kustomization, e
 		return "", nil, fmt.Errorf("the directory has %d kustomization files (%s); kustomize refuses that too: keep one", len(found), strings.Join(found, ", "))
 	}
 	name := found[0]
-	if err := secrets.CheckParseSize(name, data); err != nil {
+	if err := parse.Spend(name, data); err != nil {
 		return "", nil, err
 	}
 	var k types.Kustomization
@@ -109,7 +109,7 @@ func empty(v reflect.Value) bool {
 // URL, a remote base, an inline config or a file elsewhere), and each of
 // its documents a ClusterPairRequest. Nothing an entry says is run or
 // fetched; files are read through the root only.
-func generatorRequests(files *secrets.Resolver, kustomization string, k *types.Kustomization) ([]fn.FileRequest, error) {
+func generatorRequests(files *secrets.Resolver, parse *secrets.ParseBudget, kustomization string, k *types.Kustomization) ([]fn.FileRequest, error) {
 	if len(k.Generators) == 0 {
 		return nil, fmt.Errorf("%w; refusing to print an empty render, which Argo CD would apply by pruning the live ClusterPair: %s lists no generators (list the ClusterPairRequest file under `generators:`, not `resources:`)",
 			ErrEmptyRender, kustomization)
@@ -124,7 +124,7 @@ func generatorRequests(files *secrets.Resolver, kustomization string, k *types.K
 		if err != nil {
 			return nil, fmt.Errorf("%s %q: %w", field, entry, err)
 		}
-		if err := secrets.CheckParseSize(entry, data); err != nil {
+		if err := parse.Spend(entry, data); err != nil {
 			return nil, fmt.Errorf("%s: %w", field, err)
 		}
 		objects, err := sdk.ParseKubeObjects(data)

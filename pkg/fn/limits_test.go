@@ -32,7 +32,7 @@ func TestRequestLimit(t *testing.T) {
 		limits   secrets.Limits
 		wantErr  bool
 	}{
-		{"ten thousand against the default", 10000, secrets.Limits{}, true},
+		{"one over the default", secrets.DefaultMaxRequests + 1, secrets.Limits{}, true},
 		{"one over a raised limit", 11, secrets.Limits{MaxRequests: 10}, true},
 		{"at the limit", 10, secrets.Limits{MaxRequests: 10}, false},
 	}

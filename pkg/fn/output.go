@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"reflect"
+	"slices"
 	"strings"
 
 	sdk "github.com/GoogleContainerTools/kpt-functions-sdk/go/fn"
@@ -96,7 +97,17 @@ func (p *Processor) emit(req *Request, res *secrets.Resolver, out *transform.Out
 // earlier version exists but cannot be decrypted here.
 func (p *Processor) encrypt(obj *sdk.KubeObject, plain []byte, previous func(objectID) *sdk.KubeObject, enc v1alpha1.Encryption, field string) (*sdk.KubeObject, *diag.Finding) {
 	var warning *diag.Finding
-	if prev := previous(idOf(obj)); prev != nil {
+	opts := secrets.EncryptOptions{
+		Groups:           keyGroups(enc),
+		ShamirThreshold:  enc.ShamirThreshold,
+		EncryptedRegex:   EncryptedRegex,
+		MACOnlyEncrypted: true,
+		Policy:           secrets.PolicyOf(p.Decryptor),
+	}
+	// Earlier output is the repository's: it is reused only when it is
+	// what this render would write, encryption included (found by review:
+	// a "hollow" file whose encrypted_regex matched nothing was reused).
+	if prev := previous(idOf(obj)); prev != nil && FullyEncrypted(prev) && SameEncryption(prev, opts) {
 		same, err := p.samePlaintext(prev, plain)
 		switch {
 		case err != nil:
@@ -108,13 +119,7 @@ func (p *Processor) encrypt(obj *sdk.KubeObject, plain []byte, previous func(obj
 	if p.Encryptor == nil {
 		return nil, &diag.Finding{Severity: diag.Error, Field: field, Message: fmt.Sprintf("encrypting the %s: %s", obj.GetKind(), secrets.ErrNoEncryptor)}
 	}
-	ciphertext, err := p.Encryptor.EncryptYAML(plain, secrets.EncryptOptions{
-		Groups:           keyGroups(enc),
-		ShamirThreshold:  enc.ShamirThreshold,
-		EncryptedRegex:   EncryptedRegex,
-		MACOnlyEncrypted: true,
-		Policy:           secrets.PolicyOf(p.Decryptor),
-	})
+	ciphertext, err := p.Encryptor.EncryptYAML(plain, opts)
 	if err != nil {
 		return nil, &diag.Finding{Severity: diag.Error, Field: field, Message: fmt.Sprintf("encrypting the %s: %s", obj.GetKind(), err)}
 	}
@@ -216,4 +221,151 @@ func outputPath(req *Request, kind, name string) string {
 		return ""
 	}
 	return path.Join(path.Dir(req.file), strings.ToLower(kind)+"_"+name+".yaml")
+}
+
+// FullyEncrypted reports whether an object is SOPS-encrypted as this
+// renderer writes it: a "sops" key, and every value under spec, data and
+// stringData (EncryptedRegex) an encrypted one.
+func FullyEncrypted(o *sdk.KubeObject) bool {
+	if _, found, _ := o.NestedSubObject("sops"); !found {
+		return false
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal([]byte(o.String()), &m); err != nil {
+		return false
+	}
+	for _, key := range []string{"spec", "data", "stringData"} {
+		if v, ok := m[key]; ok && !allEncrypted(v) {
+			return false
+		}
+	}
+	return true
+}
+
+func allEncrypted(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			if !allEncrypted(e) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		for _, e := range x {
+			if !allEncrypted(e) {
+				return false
+			}
+		}
+		return true
+	case string:
+		return strings.HasPrefix(x, "ENC[AES256_GCM,")
+	}
+	return false // a number, bool or null is not encrypted
+}
+
+// SameEncryption reports whether an earlier encrypted object's sops
+// metadata is what opts would write: the same encrypted_regex and
+// mac_only_encrypted, Shamir threshold and recipients (all key groups
+// together).
+func SameEncryption(prev *sdk.KubeObject, opts secrets.EncryptOptions) bool {
+	var m struct {
+		Sops struct {
+			EncryptedRegex   string           `json:"encrypted_regex"`
+			MACOnlyEncrypted bool             `json:"mac_only_encrypted"`
+			ShamirThreshold  int              `json:"shamir_threshold"`
+			KeyGroups        []sopsRecipients `json:"key_groups"`
+			sopsRecipients   `json:",inline"`
+		} `json:"sops"`
+	}
+	if err := yaml.Unmarshal([]byte(prev.String()), &m); err != nil {
+		return false
+	}
+	s := m.Sops
+	if s.EncryptedRegex != opts.EncryptedRegex || s.MACOnlyEncrypted != opts.MACOnlyEncrypted {
+		return false
+	}
+	if len(opts.Groups) > 1 && s.ShamirThreshold != opts.ShamirThreshold && opts.ShamirThreshold != 0 {
+		return false
+	}
+	have := s.ids()
+	for _, g := range s.KeyGroups {
+		have = append(have, g.ids()...)
+	}
+	var want []string
+	for _, g := range opts.Groups {
+		for _, r := range g.Age {
+			want = append(want, "age "+r)
+		}
+		for _, r := range g.PGP {
+			want = append(want, "pgp "+strings.ToUpper(r))
+		}
+		for _, k := range g.AWSKMS {
+			want = append(want, "kms "+k.ARN+"+"+k.Role)
+		}
+		for _, r := range g.GCPKMS {
+			want = append(want, "gcp_kms "+r)
+		}
+		for _, r := range g.AzureKeyVault {
+			want = append(want, "azure_kv "+r)
+		}
+		for _, r := range g.HCVaultTransit {
+			want = append(want, "hc_vault "+r)
+		}
+	}
+	slices.Sort(have)
+	slices.Sort(want)
+	return slices.Equal(have, want)
+}
+
+// sopsRecipients are the recipients a sops key group lists, as sops
+// writes them.
+type sopsRecipients struct {
+	Age []struct {
+		Recipient string `json:"recipient"`
+	} `json:"age"`
+	PGP []struct {
+		FP string `json:"fp"`
+	} `json:"pgp"`
+	KMS []struct {
+		ARN  string `json:"arn"`
+		Role string `json:"role"`
+	} `json:"kms"`
+	GCPKMS []struct {
+		ResourceID string `json:"resource_id"`
+	} `json:"gcp_kms"`
+	AzureKV []struct {
+		VaultURL string `json:"vault_url"`
+		Name     string `json:"name"`
+		Version  string `json:"version"`
+	} `json:"azure_kv"`
+	HCVault []struct {
+		VaultAddress string `json:"vault_address"`
+		EnginePath   string `json:"engine_path"`
+		KeyName      string `json:"key_name"`
+	} `json:"hc_vault"`
+}
+
+// ids lists the recipients as "KIND ID", in the form a request names them.
+func (r sopsRecipients) ids() []string {
+	var out []string
+	for _, k := range r.Age {
+		out = append(out, "age "+k.Recipient)
+	}
+	for _, k := range r.PGP {
+		out = append(out, "pgp "+strings.ToUpper(k.FP))
+	}
+	for _, k := range r.KMS {
+		out = append(out, "kms "+k.ARN+"+"+k.Role)
+	}
+	for _, k := range r.GCPKMS {
+		out = append(out, "gcp_kms "+k.ResourceID)
+	}
+	for _, k := range r.AzureKV {
+		out = append(out, "azure_kv "+strings.TrimSuffix(k.VaultURL, "/")+"/keys/"+k.Name+"/"+k.Version)
+	}
+	for _, k := range r.HCVault {
+		out = append(out, "hc_vault "+strings.TrimSuffix(k.VaultAddress, "/")+"/v1/"+k.EnginePath+"/keys/"+k.KeyName)
+	}
+	return out
 }

@@ -299,3 +299,37 @@ func TestNilEncryptorRefusesOnlyOutputEncrypt(t *testing.T) {
 		})
 	}
 }
+
+// TestEarlierOutputIsReusedOnlyAsWritten (found by review): earlier
+// encrypted output is the repository's; it is reused only when its sops
+// metadata is what this render would write.
+func TestEarlierOutputIsReusedOnlyAsWritten(t *testing.T) {
+	const age1, age2 = "age1snz59ekfa09wkfehw60xme7ztqtx758arxz202lcu67uhr55yq2s9u4l5c", "age1other"
+	obj := func(sops, spec string) *sdk.KubeObject {
+		o, err := sdk.ParseKubeObject([]byte("apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n" + spec + "sops:\n" + sops))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	enc := "data:\n  k: ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]\n"
+	written := "  age:\n    - recipient: " + age1 + "\n      enc: x\n  encrypted_regex: ^(spec|data|stringData)$\n  mac_only_encrypted: true\n"
+	opts := secrets.EncryptOptions{Groups: []secrets.KeyGroup{{Age: []string{age1}}}, EncryptedRegex: fn.EncryptedRegex, MACOnlyEncrypted: true}
+	cases := []struct {
+		name  string
+		o     *sdk.KubeObject
+		reuse bool
+	}{
+		{"as written", obj(written, enc), true},
+		{"a plaintext value", obj(written, "data:\n  k: plain\n"), false},
+		{"another encrypted_regex", obj(strings.Replace(written, "^(spec|data|stringData)$", "^nothing$", 1), enc), false},
+		{"not mac-only", obj(strings.Replace(written, "true", "false", 1), enc), false},
+		{"another recipient", obj(strings.Replace(written, age1, age2, 1), enc), false},
+		{"an extra recipient", obj(written+"  pgp:\n    - fp: ABCD\n", enc), false},
+	}
+	for _, c := range cases {
+		if got := fn.FullyEncrypted(c.o) && fn.SameEncryption(c.o, opts); got != c.reuse {
+			t.Errorf("%s: reused = %v, want %v", c.name, got, c.reuse)
+		}
+	}
+}

@@ -20,7 +20,7 @@ import (
 // generator run returns only the rendered objects, without the copy of the
 // request kustomize passes as the only item (see generatorConfigItem).
 func Run(p *Processor, in io.Reader, out io.Writer) error {
-	rl, err := readResourceList(in)
+	rl, err := readResourceList(in, p.Limits)
 	if err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func Run(p *Processor, in io.Reader, out io.Writer) error {
 
 // readResourceList is the read and parse steps: stdin read once, bounded
 // before it is parsed.
-func readResourceList(in io.Reader) (*sdk.ResourceList, error) {
+func readResourceList(in io.Reader, limits secrets.Limits) (*sdk.ResourceList, error) {
 	data, tooLarge, err := secrets.ReadAtMost(in, secrets.MaxInputSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading the ResourceList from stdin: %w", err)
@@ -54,7 +54,7 @@ func readResourceList(in io.Reader) (*sdk.ResourceList, error) {
 	if tooLarge {
 		return nil, fmt.Errorf("the ResourceList on stdin exceeds %d bytes", secrets.MaxInputSize)
 	}
-	if err := secrets.CheckParseSize("the ResourceList on stdin", data); err != nil {
+	if err := secrets.NewParseBudget(limits).Spend("the ResourceList on stdin", data); err != nil {
 		return nil, err
 	}
 	rl, err := sdk.ParseResourceList(data)
