@@ -130,9 +130,9 @@ func rekeyFile(r *ref, explicitConfig string, dryRun bool, policy secrets.KeyPol
 		confPath = found
 	}
 	c.Config = confPath
-	rule, err := config.LoadCreationRuleForFile(confPath, r.path, nil)
+	rule, err := sopsfull.LoadCreationRule(confPath, r.path)
 	if err != nil {
-		return c, nil, fmt.Errorf("sops configuration %s: %s", confPath, strings.TrimPrefix(err.Error(), "error loading config: "))
+		return c, nil, err
 	}
 	if rule == nil || len(rule.KeyGroups) == 0 {
 		return c, nil, fmt.Errorf("no creation rule of %s matches it, or the rule names no key", confPath)

@@ -43,8 +43,8 @@ func (Encryptor) EncryptFile(plaintext []byte, target string, opts secrets.FileE
 	var rule *config.Config
 	stores := config.NewStoresConfig()
 	if confPath != "" {
-		if rule, err = config.LoadCreationRuleForFile(confPath, abs, nil); err != nil {
-			return nil, fmt.Errorf("sops configuration %s: %s", confPath, strings.TrimPrefix(err.Error(), "error loading config: "))
+		if rule, err = LoadCreationRule(confPath, abs); err != nil {
+			return nil, err
 		}
 		if stores, err = config.LoadStoresConfig(confPath); err != nil {
 			return nil, fmt.Errorf("sops configuration %s: %w", confPath, err)
